@@ -1,0 +1,44 @@
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import ModelBackend
+
+from .validators import normalize_phone, validate_phone
+
+
+def _user_for_phone(value: str):
+    phone = normalize_phone(value)
+    try:
+        validate_phone(phone)
+    except Exception:  # noqa: BLE001 - not a phone number: nothing to look up
+        return None
+    return get_user_model()._default_manager.filter(phone=phone).first()
+
+
+class PhoneNumberBackend(ModelBackend):
+    """Lets people sign in with their mobile number in the username box."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if not username or not password:
+            return None
+        user = _user_for_phone(username)
+        if user is None:
+            # Run the hasher anyway so timing does not tell which numbers exist.
+            get_user_model()().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None
+
+
+def axes_username(request, credentials=None) -> str:
+    """The name django-axes counts failures under: one account, whether typed as phone or name."""
+    value = ""
+    if credentials:
+        value = credentials.get("login") or credentials.get("username") or ""
+    if not value:
+        data = getattr(request, "data", None) or request.POST
+        value = data.get("login") or data.get("username") or ""
+    value = value.strip()
+    user = _user_for_phone(value)
+    if user is not None:
+        return user.username
+    return value.lower()

@@ -1,0 +1,31 @@
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+
+from .scoping import get_user_scope
+
+
+class PlatformAdminSite(admin.AdminSite):
+    """The staff admin. Who gets in is decided by organisation roles, not ``is_staff``.
+
+    Logging in happens on the portal's login page, the one door that django-axes guards.
+    """
+
+    site_header = _("Party-member volunteer service · administration")
+    site_title = _("Volunteer service administration")
+    index_title = _("Programme administration")
+    enable_nav_sidebar = True
+
+    def has_permission(self, request):
+        user = request.user
+        return user.is_active and (user.is_superuser or get_user_scope(user).can_view_any)
+
+    def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            # Signed in, but no organisation role: this is not their door.
+            raise PermissionDenied
+        target = request.GET.get("next") or request.path
+        return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")

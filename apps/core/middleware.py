@@ -1,0 +1,16 @@
+from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+
+
+class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
+    """Every page needs a signed-in user unless its view is marked ``login_not_required``.
+
+    Fail closed: a new page is private until someone decides otherwise. The REST API is left
+    to DRF, which answers 401/403 in JSON instead of redirecting to the login page.
+    """
+
+    exempt_prefixes = ("/api/",)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path_info.startswith(self.exempt_prefixes):
+            return None
+        return super().process_view(request, view_func, view_args, view_kwargs)

@@ -1,0 +1,114 @@
+"""Scoping: the one mechanism that decides what a user may see and change.
+
+Every scoped model's queryset implements ``visible_to(user)`` and ``manageable_by(user)``.
+Pages, the API, the admin and exports all start from those querysets, and fetch single
+objects through :func:`get_object_for_user`, which keeps the access contract:
+
+* outside the user's scope: 404 (we do not confirm the object exists);
+* inside the scope but the user's role may not change it: 403;
+* anonymous users are sent to the login page (by the middleware, before any view runs).
+
+Which organisations a user reaches is known to the ``organizations`` app, a layer above; it
+registers a provider through the ``PLATFORM_SCOPE_PROVIDER`` setting so the core stays free of
+domain imports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.http import Http404
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True)
+class UserScope:
+    """What one user reaches, computed once per request."""
+
+    is_city_admin: bool = False
+    #: materialised paths of organisations whose subtree the user may change
+    manage_paths: tuple[str, ...] = ()
+    #: materialised paths of organisations whose subtree the user may see (includes manage_paths)
+    view_paths: tuple[str, ...] = ()
+    #: organisations the user belongs to as a member (seen, not changed)
+    member_organization_ids: tuple[int, ...] = field(default=())
+
+    @property
+    def can_manage_any(self) -> bool:
+        return self.is_city_admin or bool(self.manage_paths)
+
+    @property
+    def can_view_any(self) -> bool:
+        return self.is_city_admin or bool(self.view_paths)
+
+
+EMPTY_SCOPE = UserScope()
+_CACHE_ATTRIBUTE = "_platform_scope"
+
+
+def get_user_scope(user) -> UserScope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return EMPTY_SCOPE
+    cached = getattr(user, _CACHE_ATTRIBUTE, None)
+    if cached is None:
+        cached = import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
+        setattr(user, _CACHE_ATTRIBUTE, cached)
+    return cached
+
+
+def forget_user_scope(user) -> None:
+    """Drop the cached scope, after the user's roles changed."""
+    if hasattr(user, _CACHE_ATTRIBUTE):
+        delattr(user, _CACHE_ATTRIBUTE)
+
+
+class ScopedQuerySet(models.QuerySet):
+    def visible_to(self, user):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def manageable_by(self, user):  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+def user_can_manage(user, obj) -> bool:
+    manager = type(obj)._default_manager
+    return manager.manageable_by(user).filter(pk=obj.pk).exists()
+
+
+def get_object_for_user(queryset, user, *, change: bool = False, **lookup):
+    """Fetch an object with the access contract: 404 outside scope, 403 when it may not change."""
+    if isinstance(queryset, type) and issubclass(queryset, models.Model):
+        queryset = queryset._default_manager.all()
+    try:
+        obj = queryset.visible_to(user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+    if change and not user_can_manage(user, obj):
+        raise PermissionDenied
+    return obj
+
+
+# Visibility rules that a higher app contributes for a lower app's model (the User model is
+# scoped by party memberships, which the accounts app cannot import). Registered in the
+# higher app's AppConfig.ready().
+_visibility_rules: dict[str, object] = {}
+
+
+def register_visibility_rule(model_label: str, rule) -> None:
+    """``rule(user, scope, *, manage: bool) -> Q``: the rows of the model a user reaches."""
+    _visibility_rules[model_label] = rule
+
+
+def visibility_q(model_label: str, user, *, manage: bool) -> models.Q:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return models.Q(pk__in=[])
+    scope = get_user_scope(user)
+    rule = _visibility_rules.get(model_label)
+    if rule is None:
+        if scope.is_city_admin:
+            return models.Q()
+        return models.Q(pk__in=[])
+    return rule(user, scope, manage=manage)

@@ -1,0 +1,34 @@
+from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
+
+from apps.organizations.demo import DEMO_PASSWORD, LOGINS, seed_organizations_and_people
+
+
+class Command(BaseCommand):
+    help = "Create the demo data set (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--members", type=int, default=200, help="party members to create")
+
+    def handle(self, *args, members, **options):
+        if members < 0:
+            self.stderr.write(_("The number of members cannot be negative."))
+            raise SystemExit(2)
+        created = seed_organizations_and_people(members=members)
+        self.stdout.write(
+            _(
+                "Created: %(organizations)d organisations, %(users)d users, %(memberships)d memberships, %(roles)d roles."
+            )
+            % created
+        )
+        self.stdout.write("")
+        self.stdout.write(
+            _("Demo logins (password for all: %(password)s)") % {"password": DEMO_PASSWORD}
+        )
+        for login in LOGINS:
+            self.stdout.write(f"  {login.username:<24} {login.real_name}  {login.role}")
+        self.stdout.write(
+            _("Members member001 … member%(last)03d use the same password.") % {"last": members}
+        )
+        self.stdout.write("")
+        self.stdout.write(_("Portal: http://127.0.0.1:8000/   Admin: http://127.0.0.1:8000/admin/"))

@@ -1,0 +1,32 @@
+"""Test settings: the real settings with fast hashing, in-memory mail and eager tasks.
+
+PostgreSQL and Redis are used when DATABASE_URL / REDIS_URL are set (CI sets both).
+"""
+
+import os
+
+os.environ.setdefault("DEBUG", "1")
+
+from volunteer_platform.settings import *  # noqa: F403
+from volunteer_platform.settings import DATABASES, REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SECURE_SSL_REDIRECT = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
+# Each test process gets its own cache prefix so runs never see each other's keys.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"vp-test-{os.getpid()}",
+        }
+    }
