@@ -5,8 +5,14 @@ import random
 
 from .validators import id_number_check_char
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红娥建国志海燕春梅文博子涵雨欣浩然思远晓东庆"
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢"
+    "宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
+)
+GIVEN = (
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰"
+    "霞平刚桂华玉萍红娥建国志海燕春梅文博子涵雨欣浩然思远晓东庆"
+)
 #: The region code of the fictional city's districts in demo ID numbers.
 DEMO_REGION_CODES = ("420102", "420103", "420104", "420106", "420111")
 

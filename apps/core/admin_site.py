@@ -1,3 +1,5 @@
+from functools import wraps
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -22,6 +24,18 @@ class PlatformAdminSite(admin.AdminSite):
     def has_permission(self, request):
         user = request.user
         return user.is_active and (user.is_superuser or get_user_scope(user).can_view_any)
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def guarded(request, *args, **kwargs):
+            # Signed in without an organisation role: 403 here, not a detour via a login page.
+            if request.user.is_authenticated and not self.has_permission(request):
+                raise PermissionDenied
+            return inner(request, *args, **kwargs)
+
+        return guarded
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:

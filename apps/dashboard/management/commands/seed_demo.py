@@ -17,7 +17,8 @@ class Command(BaseCommand):
         created = seed_organizations_and_people(members=members)
         self.stdout.write(
             _(
-                "Created: %(organizations)d organisations, %(users)d users, %(memberships)d memberships, %(roles)d roles."
+                "Created: %(organizations)d organisations, %(users)d users, "
+                "%(memberships)d memberships, %(roles)d roles."
             )
             % created
         )

@@ -1,0 +1,186 @@
+"""The shared cast, named after real roles, and the suite's house rules.
+
+The organisation tree every test starts from::
+
+    city (市委)                      city_admin: administrator
+    ├── district (区委)              inspector: read only
+    │   └── street (街道党工委)
+    │       ├── branch (党支部)      branch_secretary; volunteer, team_leader, community_staff
+    │       └── sibling_branch
+    └── other_district
+        └── other_branch            other_branch_secretary
+    outsider: signed in, no membership and no role
+"""
+
+import logging
+import re
+from types import SimpleNamespace
+
+import pytest
+from django.db import connection
+from django.utils import translation
+from rest_framework.test import APIClient
+
+from apps.accounts.tests.factories import UserFactory
+from apps.organizations.models import OrganizationKind, RoleKind
+from apps.organizations.tests.factories import (
+    MembershipFactory,
+    OrganizationRoleFactory,
+    PartyOrganizationFactory,
+)
+
+PASSWORD = "secret-pass-123"
+
+
+@pytest.fixture(autouse=True)
+def _fail_on_error_logs(request, caplog):
+    """A test that makes the platform log an ERROR fails, even if its assertions pass."""
+    caplog.set_level(logging.WARNING)
+    yield
+    if request.node.get_closest_marker("allow_error_logs"):
+        return
+    errors = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not errors, "logged errors: " + "; ".join(r.getMessage() for r in errors)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "allow_error_logs: the test expects ERROR log records")
+
+
+@pytest.fixture(autouse=True)
+def _skip_postgres_only(request):
+    if request.node.get_closest_marker("postgres") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… to run it")
+
+
+@pytest.fixture
+def tree(db):
+    city = PartyOrganizationFactory(
+        name="江城市委", code="T-CITY", kind=OrganizationKind.CITY_COMMITTEE
+    )
+    district = PartyOrganizationFactory(
+        name="东湖区委", code="T-DH", kind=OrganizationKind.PARTY_COMMITTEE, parent=city
+    )
+    street = PartyOrganizationFactory(
+        name="东湖街道党工委",
+        code="T-DH-JD",
+        kind=OrganizationKind.WORKING_COMMITTEE,
+        parent=district,
+    )
+    branch = PartyOrganizationFactory(name="桂园社区党支部", code="T-GY", parent=street)
+    sibling_branch = PartyOrganizationFactory(name="湖滨社区党支部", code="T-HB", parent=street)
+    other_district = PartyOrganizationFactory(
+        name="西山区委", code="T-XS", kind=OrganizationKind.PARTY_COMMITTEE, parent=city
+    )
+    other_branch = PartyOrganizationFactory(name="桃溪村党支部", code="T-TX", parent=other_district)
+    return SimpleNamespace(
+        city=city,
+        district=district,
+        street=street,
+        branch=branch,
+        sibling_branch=sibling_branch,
+        other_district=other_district,
+        other_branch=other_branch,
+    )
+
+
+def _role(user, organization, kind):
+    OrganizationRoleFactory(user=user, organization=organization, kind=kind)
+    return user
+
+
+@pytest.fixture
+def city_admin(tree):
+    return _role(UserFactory(username="city_admin", real_name="周建国"), tree.city, RoleKind.ADMIN)
+
+
+@pytest.fixture
+def branch_secretary(tree):
+    user = UserFactory(username="branch_secretary", real_name="陈志强")
+    MembershipFactory(user=user, organization=tree.branch)
+    return _role(user, tree.branch, RoleKind.SECRETARY)
+
+
+@pytest.fixture
+def other_branch_secretary(tree):
+    user = UserFactory(username="other_branch_secretary", real_name="刘思远")
+    MembershipFactory(user=user, organization=tree.other_branch)
+    return _role(user, tree.other_branch, RoleKind.SECRETARY)
+
+
+@pytest.fixture
+def inspector(tree):
+    """Sees the whole district but may change nothing: the 403 case."""
+    return _role(
+        UserFactory(username="inspector", real_name="郑晓东"), tree.district, RoleKind.INSPECTOR
+    )
+
+
+@pytest.fixture
+def volunteer(tree):
+    user = UserFactory(username="volunteer", real_name="王秀英")
+    MembershipFactory(user=user, organization=tree.branch)
+    return user
+
+
+@pytest.fixture
+def team_leader(tree):
+    """A party member of the branch; teams arrive with their own issue and give the role."""
+    user = UserFactory(username="team_leader", real_name="李明")
+    MembershipFactory(user=user, organization=tree.branch)
+    return user
+
+
+@pytest.fixture
+def community_staff(tree):
+    """Community staff; communities arrive with their own issue and give the role."""
+    return UserFactory(username="community_staff", real_name="吴静")
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider", real_name="路人甲")
+
+
+@pytest.fixture
+def cast(city_admin, branch_secretary, other_branch_secretary, inspector, volunteer, outsider):
+    return SimpleNamespace(
+        city_admin=city_admin,
+        branch_secretary=branch_secretary,
+        other_branch_secretary=other_branch_secretary,
+        inspector=inspector,
+        volunteer=volunteer,
+        outsider=outsider,
+    )
+
+
+@pytest.fixture
+def client_as(client):
+    """``client_as(user)``: the Django test client signed in as ``user`` (None: anonymous)."""
+
+    def sign_in(user):
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def api_as():
+    def sign_in(user):
+        api = APIClient()
+        if user is not None:
+            api.force_login(user)
+        return api
+
+    return sign_in
+
+
+def zh(message: str) -> str:
+    """The zh-hans translation of a source message; fails if the catalogue lacks it."""
+    with translation.override("zh-hans"):
+        translated = translation.gettext(message)
+    assert re.search(r"[\u4e00-\u9fff]", translated), f"not translated to Chinese: {message!r}"
+    return translated
