@@ -115,10 +115,14 @@ class User(AbstractUser):
             PoliticalStatus.PROBATIONARY_MEMBER,
         }
 
-    def clean(self):
-        super().clean()
+    def clean_fields(self, exclude=None):
+        # Normalise before the field validators run: "139 0000 1111" is a valid number.
         self.phone = normalize_phone(self.phone) or None
         self.id_number = normalize_id_number(self.id_number)
+        super().clean_fields(exclude)
+
+    def clean(self):
+        super().clean()
         if self.id_number:
             clash = User.objects.with_id_number(self.id_number).exclude(pk=self.pk)
             if clash.exists():

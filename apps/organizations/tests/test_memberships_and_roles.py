@@ -14,10 +14,10 @@ SECOND_MEMBERSHIP = (
 )
 
 
-def test_second_active_membership_is_refused(tree, branch_secretary, volunteer):
+def test_second_active_membership_is_refused(tree, city_admin, volunteer):
     with pytest.raises(ValidationError) as error:
         services.membership_add(
-            actor=branch_secretary,
+            actor=city_admin,
             user=volunteer,
             organization=tree.sibling_branch,
             category="full",
