@@ -184,3 +184,16 @@ def zh(message: str) -> str:
         translated = translation.gettext(message)
     assert re.search(r"[\u4e00-\u9fff]", translated), f"not translated to Chinese: {message!r}"
     return translated
+
+
+@pytest.fixture
+def world(tree, cast):
+    """The cast plus one object of each kind the permission matrices point at."""
+    from apps.organizations.models import Membership, OrganizationRole
+
+    return SimpleNamespace(
+        tree=tree,
+        cast=cast,
+        volunteer_membership=Membership.objects.get(user=cast.volunteer),
+        secretary_role=OrganizationRole.objects.get(user=cast.branch_secretary),
+    )

@@ -36,6 +36,7 @@ def organization_list_view(request):
 
 @require_GET
 def organization_detail(request, pk):
+    _require_staff(request)
     organization = get_object_for_user(PartyOrganization, request.user, pk=pk)
     members = (
         Membership.objects.active()
@@ -59,6 +60,7 @@ def organization_detail(request, pk):
 
 @require_http_methods(["GET", "POST"])
 def organization_edit(request, pk):
+    _require_staff(request)
     organization = get_object_for_user(PartyOrganization, request.user, change=True, pk=pk)
     form = OrganizationForm(request.POST or None, instance=organization)
     if request.method == "POST" and form.is_valid():

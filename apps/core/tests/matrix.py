@@ -1,0 +1,116 @@
+"""The permission matrix: (URL, method, role) → expected status, for every door of the platform.
+
+Each app's ``tests/test_permissions.py`` declares ``CASES`` with :func:`case` and runs them with
+:func:`run_case`. ``tests/test_url_coverage.py`` fails when a URL pattern has no case, so a new
+door cannot arrive without its lock.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+ROLES = (
+    "anonymous",
+    "outsider",
+    "volunteer",
+    "inspector",
+    "branch_secretary",
+    "other_branch_secretary",
+    "city_admin",
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    url_name: str
+    method: str
+    expected: dict[str, int]
+    kwargs: Callable[[SimpleNamespace], dict] = field(default=lambda world: {})
+    data: Callable[[SimpleNamespace], dict] | None = None
+    api: bool = False
+    query: str = ""
+    #: an anonymous 302 must lead to the login page (not for doors open to everyone)
+    anonymous_to_login: bool = True
+
+    def __str__(self):
+        return f"{self.method} {self.url_name}"
+
+
+def case(
+    url_name,
+    method="GET",
+    *,
+    default,
+    kwargs=None,
+    data=None,
+    api=False,
+    query="",
+    anonymous_to_login=True,
+    **roles,
+):
+    """Expected status for each role: ``default`` unless a role is named."""
+    unknown = set(roles) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    expected = {role: roles.get(role, default) for role in ROLES}
+    return Case(
+        url_name=url_name,
+        method=method,
+        expected=expected,
+        kwargs=kwargs or (lambda world: {}),
+        data=data,
+        api=api,
+        query=query,
+        anonymous_to_login=anonymous_to_login,
+    )
+
+
+def parametrize(cases):
+    """Pytest parameters: one per (case, role), with readable ids."""
+    return [
+        pytest.param(c, role, id=f"{c.method}-{c.url_name}-{role}") for c in cases for role in ROLES
+    ]
+
+
+def run_case(c: Case, role: str, world: SimpleNamespace, client, api_client):
+    user = getattr(world.cast, role) if role != "anonymous" else None
+    url = reverse(c.url_name, kwargs=c.kwargs(world)) + c.query
+    payload = c.data(world) if c.data else None
+    if c.api:
+        client_ = api_client(user)
+        response = client_.generic(
+            c.method,
+            url,
+            data=json.dumps(payload) if payload is not None else "",
+            content_type="application/json",
+        )
+    else:
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        if c.method == "GET":
+            response = client.get(url)
+        else:
+            response = client.generic(
+                c.method,
+                url,
+                data=_urlencode(payload or {}),
+                content_type="application/x-www-form-urlencoded",
+            )
+    expected = c.expected[role]
+    assert response.status_code == expected, (
+        f"{c} as {role}: expected {expected}, got {response.status_code}"
+    )
+    if role == "anonymous" and expected == 302 and c.anonymous_to_login:
+        assert response["Location"].startswith(reverse(settings.LOGIN_URL)), response["Location"]
+    return response
+
+
+def _urlencode(data: dict) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode(data, doseq=True)
