@@ -55,6 +55,7 @@ class PlatformUserCreationForm(IdNumberFormMixin, UserCreationForm):
 
 @admin.register(User)
 class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
+    delete_needs_city_admin = True
     form = PlatformUserChangeForm
     add_form = PlatformUserCreationForm
     list_display = [

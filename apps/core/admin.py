@@ -14,6 +14,9 @@ class ScopedAdminMixin:
     user may only see is a 403.
     """
 
+    #: records that are ended rather than deleted (memberships, roles, people) set this
+    delete_needs_city_admin = False
+
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
@@ -38,6 +41,8 @@ class ScopedAdminMixin:
         return user_can_manage(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
+        if self.delete_needs_city_admin:
+            return get_user_scope(request.user).is_city_admin
         return self.has_change_permission(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
@@ -49,20 +54,10 @@ class ScopedAdminMixin:
 
 
 class CityAdminOnlyMixin:
-    """Admin pages only the city's administrators see (everyone else: 404 on objects)."""
+    """Admin pages only the city's administrators see; everyone else gets 403."""
 
     def _is_city_admin(self, request):
         return get_user_scope(request.user).is_city_admin
-
-    def get_queryset(self, request):
-        queryset = super().get_queryset(request)
-        return queryset if self._is_city_admin(request) else queryset.none()
-
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is None:
-            raise Http404
-        return obj
 
     def has_module_permission(self, request):
         return self._is_city_admin(request)

@@ -1,6 +1,7 @@
 from functools import wraps
 
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -30,8 +31,10 @@ class PlatformAdminSite(admin.AdminSite):
 
         @wraps(inner)
         def guarded(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
             # Signed in without an organisation role: 403 here, not a detour via a login page.
-            if request.user.is_authenticated and not self.has_permission(request):
+            if not self.has_permission(request):
                 raise PermissionDenied
             return inner(request, *args, **kwargs)
 
@@ -39,6 +42,8 @@ class PlatformAdminSite(admin.AdminSite):
 
     def login(self, request, extra_context=None):
         if request.user.is_authenticated:
+            if self.has_permission(request):
+                return redirect("admin:index")
             # Signed in, but no organisation role: this is not their door.
             raise PermissionDenied
         target = request.GET.get("next") or request.path

@@ -1,4 +1,6 @@
+from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.shortcuts import resolve_url
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
@@ -9,6 +11,10 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     """
 
     exempt_prefixes = ("/api/",)
+
+    def get_login_url(self, view_func):
+        # One sign-in page for the whole platform (the admin included): the one django-axes guards.
+        return resolve_url(settings.LOGIN_URL)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path_info.startswith(self.exempt_prefixes):

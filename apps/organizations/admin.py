@@ -75,6 +75,7 @@ class PartyOrganizationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    delete_needs_city_admin = True
     list_display = [
         "user",
         "organization",
@@ -135,6 +136,7 @@ class OrganizationRoleForm(forms.ModelForm):
 
 @admin.register(OrganizationRole)
 class OrganizationRoleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    delete_needs_city_admin = True
     form = OrganizationRoleForm
     list_display = ["organization", "kind", "user", "started_on", "ended_on", "granted_by"]
     list_filter = ["kind", ("ended_on", admin.EmptyFieldListFilter)]

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -129,6 +130,9 @@ class PartyOrganization(models.Model):
                 path=Concat(Value(self.path), Substr("path", len(old_path) + 1)),
                 depth=F("depth") + (self.depth - old_depth),
             )
+
+    def get_absolute_url(self):
+        return reverse("dashboard:organization-detail", kwargs={"pk": self.pk})
 
     def clean(self):
         super().clean()

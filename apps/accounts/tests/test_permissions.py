@@ -4,7 +4,6 @@ import pytest
 
 from apps.core.tests.matrix import case, parametrize, run_case
 
-
 CASES = [
     # allauth sends signed-in people away from the sign-in and sign-up pages.
     case("account_login", default=302, anonymous=200),
