@@ -5,6 +5,12 @@
   try {
     if (window.localStorage.getItem(KEY) === "1") root.classList.add("large-text");
   } catch (e) { /* storage may be disabled inside some in-app browsers */ }
+  document.addEventListener("DOMContentLoaded", function () {
+    var on = root.classList.contains("large-text") ? "true" : "false";
+    document.querySelectorAll("[data-toggle-large-text]").forEach(function (button) {
+      button.setAttribute("aria-pressed", on);
+    });
+  });
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-toggle-large-text]");
     if (!button) return;
