@@ -75,6 +75,8 @@ format: install-test
 check-deploy: install
 	DEBUG=0 SECRET_KEY=$${SECRET_KEY:-check-deploy-only-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')} \
 	  ALLOWED_HOSTS=$${ALLOWED_HOSTS:-volunteer.example.org} \
+	  FIELD_ENCRYPTION_KEYS=$${FIELD_ENCRYPTION_KEYS:-$$($(PY) -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')} \
+	  BLIND_INDEX_KEY=$${BLIND_INDEX_KEY:-check-deploy-only-$$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')} \
 	  $(MANAGE) check --deploy --fail-level WARNING
 
 clean:

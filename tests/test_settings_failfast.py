@@ -85,8 +85,29 @@ def test_debug_runs_without_production_values(debug):
     assert result.returncode == 0, describe(result)
 
 
+PRODUCTION = {
+    "ALLOWED_HOSTS": "volunteer.example.org",
+    "FIELD_ENCRYPTION_KEYS": "Cq1mFqyH0m3o0bq6ZQ1zqXcX6mJ0v3sQG1s6o0l2bWc=",
+}
+DEPLOY_CHECK = [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+
+
 def test_deploy_checks_pass_with_production_values():
-    env = clean_env(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="volunteer.example.org")
-    result = run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], env)
+    env = clean_env(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        BLIND_INDEX_KEY=secrets.token_urlsafe(50),
+        **PRODUCTION,
+    )
+    result = run(DEPLOY_CHECK, env)
 
     assert result.returncode == 0, describe(result)
+
+
+def test_deploy_check_warns_when_protected_data_hangs_on_secret_key():
+    env = clean_env(SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="volunteer.example.org")
+    env.pop("FIELD_ENCRYPTION_KEYS", None)
+    env.pop("BLIND_INDEX_KEY", None)
+    result = run(DEPLOY_CHECK, env)
+
+    assert result.returncode != 0, describe(result)
+    assert "platform.W001" in result.stderr and "platform.W002" in result.stderr, describe(result)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.admin import ScopedAdminMixin
 from apps.core.scoping import get_user_scope
+from apps.core.services import audit_log
 
 from .models import User
 from .validators import normalize_id_number, validate_id_number
@@ -117,6 +118,20 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def has_add_permission(self, request):
         # New people arrive through registration; only the city's administrators add directly.
         return get_user_scope(request.user).is_city_admin
+
+    def log_addition(self, request, obj, message):
+        audit_log(actor=request.user, action="user.create", target=obj, details={"via": "admin"})
+        return super().log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        # Covers the change form and the password form: which fields changed, never their values.
+        audit_log(
+            actor=request.user,
+            action="user.update",
+            target=obj,
+            details={"via": "admin", "change": message},
+        )
+        return super().log_change(request, obj, message)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

@@ -38,7 +38,8 @@ def axes_username(request, credentials=None) -> str:
         data = getattr(request, "data", None) or request.POST
         value = data.get("login") or data.get("username") or ""
     value = value.strip()
-    user = _user_for_phone(value)
-    if user is not None:
-        return user.username
-    return value.lower()
+    user = _user_for_phone(value) or (
+        get_user_model()._default_manager.filter(username__iexact=value).first() if value else None
+    )
+    # One counter per account, however the name was typed.
+    return (user.username if user is not None else value).lower()

@@ -1,9 +1,11 @@
 from django.contrib import admin
+from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditEntry
 from .scoping import get_user_scope, user_can_manage
+from .services import audit_log
 
 
 class ScopedAdminMixin:
@@ -44,6 +46,16 @@ class ScopedAdminMixin:
         if self.delete_needs_city_admin:
             return get_user_scope(request.user).is_city_admin
         return self.has_change_permission(request, obj)
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_log(
+                actor=request.user,
+                action=f"{obj._meta.label_lower}.delete",
+                target=obj,
+                details={"via": "admin"},
+            )
+            super().delete_model(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "queryset" not in kwargs:

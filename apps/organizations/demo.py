@@ -219,8 +219,11 @@ def seed_organizations_and_people(*, members: int = 200) -> dict:
             created["roles"] += int(made)
         if login.username != "citizen":
             home = organizations[login.organization_code or "JC-DH-DHJD-GY"]
-            if home.kind != K.BRANCH:
-                home = organizations["JC-JG-MZ"] if login.username == "city_admin" else branches[0]
+            if login.username == "city_admin":
+                home = organizations["JC-JG-MZ"]
+            elif home.kind != K.BRANCH:
+                # A committee's people belong to a branch inside their own committee.
+                home = next(b for b in branches if b.path.startswith(home.path))
             _m, made = Membership.objects.get_or_create(
                 user=user,
                 ended_on=None,

@@ -55,14 +55,17 @@ def user_visibility_rule(user, scope: UserScope, *, manage: bool) -> Q:
         .filter(paths_q("organization__path", paths))
         .values("user_id")
     )
-    if not manage:
-        in_scope |= Q(
-            pk__in=OrganizationRole.objects.active()
-            .filter(paths_q("organization__path", paths))
-            .values("user_id")
-        )
-        in_scope |= Q(pk=user.pk)
-    return in_scope
+    if manage:
+        # Nobody changes (or resets the password of) someone whose reach is wider than their
+        # own: a superuser, or a person holding a role outside the actor's subtree.
+        wider = OrganizationRole.objects.active().exclude(paths_q("organization__path", paths))
+        return in_scope & ~Q(is_superuser=True) & ~Q(pk__in=wider.values("user_id"))
+    in_scope |= Q(
+        pk__in=OrganizationRole.objects.active()
+        .filter(paths_q("organization__path", paths))
+        .values("user_id")
+    )
+    return in_scope | Q(pk=user.pk)
 
 
 def organization_list(*, user, search: str = "", kind: str = ""):
