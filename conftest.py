@@ -124,17 +124,64 @@ def volunteer(tree):
 
 
 @pytest.fixture
-def team_leader(tree):
-    """A party member of the branch; teams arrive with their own issue and give the role."""
+def team(tree):
+    """The branch's volunteer team."""
+    from apps.teams.models import Team
+
+    return Team.objects.create(organization=tree.branch, name="桂园红心志愿服务队")
+
+
+@pytest.fixture
+def other_team(tree):
+    from apps.teams.models import Team
+
+    return Team.objects.create(organization=tree.other_branch, name="桃溪先锋志愿服务队")
+
+
+@pytest.fixture
+def community(tree):
+    """桂园社区, whose party organisation is the branch."""
+    from apps.communities.models import Community
+
+    return Community.objects.create(
+        name="桂园社区", district="东湖区", street="东湖街道", organization=tree.branch
+    )
+
+
+@pytest.fixture
+def other_community(tree):
+    from apps.communities.models import Community, CommunityKind
+
+    return Community.objects.create(
+        name="桃溪村",
+        kind=CommunityKind.VILLAGE,
+        district="西山区",
+        street="西山镇",
+        organization=tree.other_branch,
+    )
+
+
+@pytest.fixture
+def team_leader(tree, team):
+    """A party member of the branch who leads the branch's team."""
+    from apps.teams.models import TeamMembership, TeamMembershipStatus, TeamRole
+
     user = UserFactory(username="team_leader", real_name="李明")
     MembershipFactory(user=user, organization=tree.branch)
+    TeamMembership.objects.create(
+        team=team, user=user, role=TeamRole.LEADER, status=TeamMembershipStatus.ACTIVE
+    )
     return user
 
 
 @pytest.fixture
-def community_staff(tree):
-    """Community staff; communities arrive with their own issue and give the role."""
-    return UserFactory(username="community_staff", real_name="吴静")
+def community_staff(tree, community):
+    """Works for 桂园社区: confirms residence reports, publishes posts."""
+    from apps.communities.models import CommunityStaff
+
+    user = UserFactory(username="community_staff", real_name="吴静")
+    CommunityStaff.objects.create(user=user, community=community)
+    return user
 
 
 @pytest.fixture
@@ -143,13 +190,24 @@ def outsider(db):
 
 
 @pytest.fixture
-def cast(city_admin, branch_secretary, other_branch_secretary, inspector, volunteer, outsider):
+def cast(
+    city_admin,
+    branch_secretary,
+    other_branch_secretary,
+    inspector,
+    volunteer,
+    team_leader,
+    community_staff,
+    outsider,
+):
     return SimpleNamespace(
         city_admin=city_admin,
         branch_secretary=branch_secretary,
         other_branch_secretary=other_branch_secretary,
         inspector=inspector,
         volunteer=volunteer,
+        team_leader=team_leader,
+        community_staff=community_staff,
         outsider=outsider,
     )
 
@@ -187,13 +245,20 @@ def zh(message: str) -> str:
 
 
 @pytest.fixture
-def world(tree, cast):
-    """The cast plus one object of each kind the permission matrices point at."""
+def world(tree, cast, team, other_team, community, other_community):
+    """The cast plus one object of each kind the permission matrices point at.
+
+    Apps add their own objects in ``extend_world`` fixtures of their tests' conftest.
+    """
     from apps.organizations.models import Membership, OrganizationRole
 
     return SimpleNamespace(
         tree=tree,
         cast=cast,
+        team=team,
+        other_team=other_team,
+        community=community,
+        other_community=other_community,
         volunteer_membership=Membership.objects.get(user=cast.volunteer),
         secretary_role=OrganizationRole.objects.get(user=cast.branch_secretary),
     )

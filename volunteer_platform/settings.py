@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "apps.accounts",
     "apps.organizations",
+    "apps.teams",
+    "apps.communities",
     "apps.portal",
     "apps.dashboard",
 ]
@@ -169,6 +171,11 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {"login_failed": False}
 # Volunteers may register themselves only while the organisation department allows it.
 VOLUNTEER_SIGNUP_OPEN = env.bool("VOLUNTEER_SIGNUP_OPEN", default=True)
+# Minors (志愿服务条例; one city's rule, configurable): under this age a guardian's recorded
+# consent is needed, under the next a guardian must be present, below the last not accepted.
+VOLUNTEER_GUARDIAN_CONSENT_BELOW_AGE = env.int("VOLUNTEER_GUARDIAN_CONSENT_BELOW_AGE", default=14)
+VOLUNTEER_GUARDIAN_PRESENT_BELOW_AGE = env.int("VOLUNTEER_GUARDIAN_PRESENT_BELOW_AGE", default=10)
+VOLUNTEER_MINIMUM_AGE = env.int("VOLUNTEER_MINIMUM_AGE", default=6)
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)

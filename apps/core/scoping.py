@@ -93,22 +93,29 @@ def get_object_for_user(queryset, user, *, change: bool = False, **lookup):
 
 # Visibility rules that a higher app contributes for a lower app's model (the User model is
 # scoped by party memberships, which the accounts app cannot import). Registered in the
-# higher app's AppConfig.ready().
-_visibility_rules: dict[str, object] = {}
+# higher app's AppConfig.ready(); several apps may contribute to one model, and a row is
+# reached when any of their rules reaches it.
+_visibility_rules: dict[str, list] = {}
 
 
 def register_visibility_rule(model_label: str, rule) -> None:
     """``rule(user, scope, *, manage: bool) -> Q``: the rows of the model a user reaches."""
-    _visibility_rules[model_label] = rule
+    rules = _visibility_rules.setdefault(model_label, [])
+    if rule not in rules:
+        rules.append(rule)
 
 
 def visibility_q(model_label: str, user, *, manage: bool) -> models.Q:
     if user is None or not user.is_authenticated or not user.is_active:
         return models.Q(pk__in=[])
     scope = get_user_scope(user)
-    rule = _visibility_rules.get(model_label)
-    if rule is None:
-        if scope.is_city_admin:
+    rules = _visibility_rules.get(model_label)
+    if not rules:
+        return models.Q() if scope.is_city_admin else models.Q(pk__in=[])
+    combined = models.Q(pk__in=[])
+    for rule in rules:
+        q = rule(user, scope, manage=manage)
+        if not q:  # an empty Q reaches every row (and would vanish when OR-ed)
             return models.Q()
-        return models.Q(pk__in=[])
-    return rule(user, scope, manage=manage)
+        combined |= q
+    return combined

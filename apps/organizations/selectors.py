@@ -84,3 +84,15 @@ def organization_subtree_member_count(*, organization: PartyOrganization) -> int
     return (
         Membership.objects.active().filter(organization__path__startswith=organization.path).count()
     )
+
+
+def volunteer_profile_rule(user, scope: UserScope, *, manage: bool) -> Q:
+    """Profiles of people whose active party membership lies in the user's subtree."""
+    if scope.is_city_admin:
+        return Q()
+    paths = scope.manage_paths if manage else scope.view_paths
+    return Q(
+        user__in=Membership.objects.active()
+        .filter(paths_q("organization__path", paths))
+        .values("user_id")
+    )

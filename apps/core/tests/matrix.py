@@ -18,6 +18,8 @@ ROLES = (
     "anonymous",
     "outsider",
     "volunteer",
+    "team_leader",
+    "community_staff",
     "inspector",
     "branch_secretary",
     "other_branch_secretary",
@@ -53,9 +55,16 @@ def case(
     anonymous_to_login=True,
     **roles,
 ):
-    """Expected status for each role: ``default`` unless a role is named."""
+    """Expected status for each role: ``default`` unless a role is named.
+
+    Team leaders and community staff are volunteers as far as the party organisations are
+    concerned: unless named, they expect what ``volunteer`` expects.
+    """
     unknown = set(roles) - set(ROLES)
     assert not unknown, f"unknown roles {unknown}"
+    if "volunteer" in roles:
+        for like_volunteer in ("team_leader", "community_staff"):
+            roles.setdefault(like_volunteer, roles["volunteer"])
     expected = {role: roles.get(role, default) for role in ROLES}
     return Case(
         url_name=url_name,
@@ -114,3 +123,20 @@ def _urlencode(data: dict) -> str:
     from urllib.parse import urlencode
 
     return urlencode(data, doseq=True)
+
+
+def permission_modules():
+    """Every app's permission test modules (``tests/test_*permissions*.py``)."""
+    import importlib
+    import pkgutil
+
+    import apps
+
+    for app in pkgutil.iter_modules(apps.__path__):
+        try:
+            tests = importlib.import_module(f"apps.{app.name}.tests")
+        except ModuleNotFoundError:
+            continue
+        for module in pkgutil.iter_modules(tests.__path__):
+            if module.name.startswith("test_") and "permissions" in module.name:
+                yield importlib.import_module(f"{tests.__name__}.{module.name}")

@@ -1,11 +1,8 @@
 """Every named URL pattern of the project has a permission case: no door without its lock."""
 
-import importlib
-import pkgutil
-
 from django.urls import URLPattern, URLResolver, get_resolver
 
-import apps
+from apps.core.tests.matrix import permission_modules
 
 
 def _names(patterns, namespace=None):
@@ -19,17 +16,7 @@ def _names(patterns, namespace=None):
 
 
 def _covered_names():
-    covered = set()
-    for app in pkgutil.iter_modules(apps.__path__):
-        try:
-            tests = importlib.import_module(f"apps.{app.name}.tests")
-        except ModuleNotFoundError:
-            continue
-        for module in pkgutil.iter_modules(tests.__path__):
-            if module.name.startswith("test_") and module.name.endswith("permissions"):
-                cases = importlib.import_module(f"{tests.__name__}.{module.name}").CASES
-                covered |= {c.url_name for c in cases}
-    return covered
+    return {c.url_name for module in permission_modules() for c in module.CASES}
 
 
 def test_every_url_pattern_has_a_permission_case():

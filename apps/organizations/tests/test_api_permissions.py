@@ -45,6 +45,7 @@ CASES = [
         default=200,
         anonymous=403,
         outsider=404,
+        community_staff=404,  # works for a community, not a member of the branch
         other_branch_secretary=404,
         **API,
     ),
@@ -56,6 +57,7 @@ CASES = [
         default=200,
         anonymous=403,
         outsider=404,
+        community_staff=404,
         other_branch_secretary=404,
         volunteer=403,
         inspector=403,
@@ -84,6 +86,8 @@ CASES = [
         default=200,
         anonymous=403,
         outsider=404,
+        team_leader=404,  # another member's membership
+        community_staff=404,
         other_branch_secretary=404,
         **API,
     ),
@@ -95,6 +99,8 @@ CASES = [
         default=200,
         anonymous=403,
         outsider=404,
+        team_leader=404,
+        community_staff=404,
         other_branch_secretary=404,
         volunteer=403,
         inspector=403,
