@@ -34,3 +34,7 @@ class MeView(APIView):
     @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)
+
+
+#: (prefix, viewset, basename) registered by volunteer_platform/api.py
+ROUTES: list[tuple[str, type, str]] = []

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -6,4 +6,7 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("profile/", views.profile, name="profile"),
+    path("volunteer/", include("apps.portal.urls_volunteers")),
+    path("teams/", include("apps.portal.urls_teams")),
+    path("communities/", include("apps.portal.urls_communities")),
 ]
