@@ -179,12 +179,12 @@ class EmploymentStatus(models.TextChoices):
     OTHER = "other", _("Other")
 
 
-class ActiveQuerySetMixin:
+class PersonInOrganizationQuerySet(ScopedQuerySet):
+    """Rows tying a person to an organisation: seen by the subtree above it and the person."""
+
     def active(self):
         return self.filter(ended_on__isnull=True)
 
-
-class MembershipQuerySet(ActiveQuerySetMixin, ScopedQuerySet):
     def visible_to(self, user):
         scope = get_user_scope(user)
         if scope.is_city_admin:
@@ -232,7 +232,7 @@ class Membership(models.Model):
     ended_on = models.DateField(_("left on"), null=True, blank=True)
     end_reason = models.CharField(_("reason for leaving"), max_length=255, blank=True)
 
-    objects = MembershipQuerySet.as_manager()
+    objects = PersonInOrganizationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("party membership")
@@ -274,22 +274,6 @@ class RoleKind(models.TextChoices):
 MANAGING_ROLES = frozenset({RoleKind.SECRETARY, RoleKind.DEPUTY_SECRETARY, RoleKind.ADMIN})
 
 
-class OrganizationRoleQuerySet(ActiveQuerySetMixin, ScopedQuerySet):
-    def visible_to(self, user):
-        scope = get_user_scope(user)
-        if scope.is_city_admin:
-            return self.all()
-        if not user.is_authenticated:
-            return self.none()
-        return self.filter(paths_q("organization__path", scope.view_paths) | Q(user=user))
-
-    def manageable_by(self, user):
-        scope = get_user_scope(user)
-        if scope.is_city_admin:
-            return self.all()
-        return self.filter(paths_q("organization__path", scope.manage_paths))
-
-
 class OrganizationRole(models.Model):
     """A role on an organisation; it reaches the organisation's whole subtree."""
 
@@ -318,7 +302,7 @@ class OrganizationRole(models.Model):
         editable=False,
     )
 
-    objects = OrganizationRoleQuerySet.as_manager()
+    objects = PersonInOrganizationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("organisation role")
