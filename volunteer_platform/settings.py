@@ -255,6 +255,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "status" field; each choice set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "apps.organizations.models.OrganizationKind",
+        "TeamKindEnum": "apps.teams.models.TeamKind",
+        "CommunityKindEnum": "apps.communities.models.CommunityKind",
+        "ServicePointKindEnum": "apps.communities.models.ServicePointKind",
+    },
 }
 
 # --- Security (checked by `manage.py check --deploy`) ----------------------------------

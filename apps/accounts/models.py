@@ -181,9 +181,10 @@ class VolunteerProfileQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         if not user.is_authenticated:
             return self.none()
-        return self.filter(
-            visibility_q("accounts.VolunteerProfile", user, manage=False) | Q(user=user)
-        )
+        reached = visibility_q("accounts.VolunteerProfile", user, manage=False)
+        if not reached:  # an empty Q reaches every row, and would vanish when OR-ed
+            return self.all()
+        return self.filter(reached | Q(user=user))
 
     def manageable_by(self, user):
         return self.filter(visibility_q("accounts.VolunteerProfile", user, manage=True)).exclude(
@@ -264,6 +265,23 @@ class ChangeRequestStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+class ProfileChangeRequestQuerySet(ScopedQuerySet):
+    """Change requests follow their profile's scope."""
+
+    def pending(self):
+        return self.filter(status=ChangeRequestStatus.PENDING)
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(profile__in=VolunteerProfile.objects.visible_to(user).values("pk"))
+
+    def manageable_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(profile__in=VolunteerProfile.objects.manageable_by(user).values("pk"))
+
+
 class ProfileChangeRequest(models.Model):
     """A volunteer's change to verified identity fields, applied only once staff approve it."""
 
@@ -292,6 +310,8 @@ class ProfileChangeRequest(models.Model):
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_note = models.CharField(_("review note"), max_length=255, blank=True)
 
+    objects = ProfileChangeRequestQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("profile change request")
         verbose_name_plural = _("profile change requests")
@@ -307,6 +327,21 @@ class ProfileChangeRequest(models.Model):
 
     def __str__(self):
         return f"{self.profile} · {self.get_status_display()}"
+
+
+class TrainingRecordQuerySet(ScopedQuerySet):
+    """A volunteer sees their own training; staff see it where they see the volunteer's profile."""
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        profiles = VolunteerProfile.objects.visible_to(user).values("user_id")
+        return self.filter(Q(user__in=profiles) | Q(user=user))
+
+    def manageable_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(user__in=VolunteerProfile.objects.manageable_by(user).values("user_id"))
 
 
 class TrainingRecord(models.Model):
@@ -337,6 +372,8 @@ class TrainingRecord(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = TrainingRecordQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("training record")

@@ -14,6 +14,16 @@ from apps.organizations.models import Membership, PartyOrganization, paths_q
 from apps.teams.models import Team
 
 
+def any_of(*conditions: Q) -> Q:
+    """OR of ``conditions``; an empty ``Q`` (every row) wins instead of vanishing from the OR."""
+    combined = Q(pk__in=[])
+    for condition in conditions:
+        if not condition:
+            return Q()
+        combined |= condition
+    return combined
+
+
 def community_q(user, *, manage: bool, field: str = "") -> Q:
     """``Q`` on communities (``field`` = path to the community) that ``user`` reaches.
 
@@ -50,6 +60,13 @@ class CommunityQuerySet(ScopedQuerySet):
     def directory(self):
         """Active communities anyone signed in may choose (registration, residence reports)."""
         return self.filter(is_active=True)
+
+    def editable_by(self, user):
+        """The community's own record is kept by the party organisations above it, not its staff."""
+        scope = get_user_scope(user)
+        if scope.is_city_admin:
+            return self.all()
+        return self.filter(paths_q("organization__path", scope.manage_paths))
 
 
 class Community(models.Model):
@@ -100,7 +117,7 @@ class CommunityStaffQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         if not user.is_authenticated:
             return self.none()
-        return self.filter(community_q(user, manage=False, field="community") | Q(user=user))
+        return self.filter(any_of(community_q(user, manage=False, field="community"), Q(user=user)))
 
     def manageable_by(self, user):
         scope = get_user_scope(user)
@@ -216,8 +233,10 @@ class TeamPairingQuerySet(ScopedQuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(
-            community_q(user, manage=False, field="community")
-            | Q(team__in=Team.objects.visible_to(user).values("pk"))
+            any_of(
+                community_q(user, manage=False, field="community"),
+                Q(team__in=Team.objects.visible_to(user).values("pk")),
+            )
         )
 
     def manageable_by(self, user):
@@ -299,9 +318,11 @@ class ResidenceReportQuerySet(ScopedQuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(
-            community_q(user, manage=False, field="community")
-            | _home_branch_q(user, manage=False, field="user")
-            | Q(user=user)
+            any_of(
+                community_q(user, manage=False, field="community"),
+                _home_branch_q(user, manage=False, field="user"),
+                Q(user=user),
+            )
         )
 
     def manageable_by(self, user):
@@ -382,6 +403,20 @@ class PostQuerySet(CommunityChildQuerySet):
     def published(self):
         return self.filter(is_published=True)
 
+    def visible_to(self, user):
+        """The community's scope, plus published posts of the community a member reported to."""
+        if not user.is_authenticated:
+            return self.none()
+        reported = ResidenceReport.objects.filter(
+            user=user, status=ResidenceReportStatus.CONFIRMED
+        ).values("community_id")
+        return self.filter(
+            any_of(
+                community_q(user, manage=False, field="community"),
+                Q(is_published=True, community__in=reported),
+            )
+        )
+
 
 class Post(models.Model):
     """A post (岗位) a community publishes for reported party members to claim."""
@@ -452,9 +487,11 @@ class PostClaimQuerySet(ScopedQuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(
-            community_q(user, manage=False, field="post__community")
-            | _home_branch_q(user, manage=False, field="user")
-            | Q(user=user)
+            any_of(
+                community_q(user, manage=False, field="post__community"),
+                _home_branch_q(user, manage=False, field="user"),
+                Q(user=user),
+            )
         )
 
     def manageable_by(self, user):
@@ -522,9 +559,11 @@ class PledgeQuerySet(ScopedQuerySet):
         if not user.is_authenticated:
             return self.none()
         return self.filter(
-            community_q(user, manage=False, field="community")
-            | _home_branch_q(user, manage=False, field="user")
-            | Q(user=user)
+            any_of(
+                community_q(user, manage=False, field="community"),
+                _home_branch_q(user, manage=False, field="user"),
+                Q(user=user),
+            )
         )
 
     def manageable_by(self, user):
@@ -556,6 +595,12 @@ class Pledge(models.Model):
     )
     evidence = models.TextField(_("evidence"), blank=True)
     reported_kept_at = models.DateTimeField(_("reported kept at"), null=True, blank=True)
+    review_note = models.CharField(
+        _("reviewer's note"),
+        max_length=255,
+        blank=True,
+        help_text=_("Why the community found the pledge not kept."),
+    )
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("confirmed by"),

@@ -1,10 +1,21 @@
 from django.urls import path
 
-from . import views
+from . import coverage_views, views
 
 app_name = "dashboard"
 urlpatterns = [
     path("", views.organization_list_view, name="index"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization-detail"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="organization-edit"),
+    path("coverage/", coverage_views.coverage, name="coverage"),
+    path(
+        "coverage/<int:pk>/export/",
+        coverage_views.coverage_export,
+        name="coverage-export",
+    ),
+    path(
+        "coverage/<int:pk>/<slug:indicator>/",
+        coverage_views.coverage_drilldown_view,
+        name="coverage-drilldown",
+    ),
 ]

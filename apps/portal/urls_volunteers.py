@@ -1,3 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns = []
+from . import volunteer_views as views
+
+urlpatterns = [
+    path("register/", views.register, name="volunteer-register"),
+    path("profile/", views.profile, name="volunteer-profile"),
+    path("profile/edit/", views.profile_edit, name="volunteer-profile-edit"),
+    path("profile/change/", views.change_request, name="volunteer-change-request"),
+    path("training/", views.training, name="volunteer-training"),
+    path("review/", views.review_list, name="volunteer-review-list"),
+    path("review/<int:pk>/", views.review_detail, name="volunteer-review-detail"),
+]

@@ -119,6 +119,20 @@ class Team(models.Model):
         return self.name
 
 
+class FamilyGroupQuerySet(ScopedQuerySet):
+    """Family groups follow their team's scope."""
+
+    def visible_to(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(team__in=Team.objects.visible_to(user).values("pk"))
+
+    def manageable_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(team__in=Team.objects.manageable_by(user).values("pk"))
+
+
 class FamilyGroup(models.Model):
     """Family members who volunteer together (家庭式、亲子式), led by one adult."""
 
@@ -132,6 +146,8 @@ class FamilyGroup(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+
+    objects = FamilyGroupQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("family group")

@@ -7,7 +7,7 @@ register = template.Library()
 def bootstrap(bound_field):
     """Render a form field's widget with the Bootstrap class that suits it."""
     widget = bound_field.field.widget
-    if isinstance(widget, forms.CheckboxInput):
+    if isinstance(widget, (forms.CheckboxInput, forms.CheckboxSelectMultiple, forms.RadioSelect)):
         css = "form-check-input"
     elif isinstance(widget, (forms.Select, forms.SelectMultiple)):
         css = "form-select"

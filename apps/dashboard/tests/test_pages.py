@@ -1,6 +1,8 @@
 from django.core.management import call_command
 
 from apps.accounts.models import User
+from apps.communities.demo import COMMUNITIES
+from apps.organizations.demo import LOGINS
 from apps.organizations.models import Membership, OrganizationRole, PartyOrganization
 from conftest import zh
 
@@ -52,7 +54,8 @@ def test_seed_demo_is_idempotent_and_prints_logins(db, capsys):
         Membership.objects.count(),
         OrganizationRole.objects.count(),
     )
-    assert counts[0] >= 20 and counts[1] == 37
+    # 30 members, the organisation logins, each community's staff and the team leader
+    assert counts[0] >= 20 and counts[1] == 30 + len(LOGINS) + len(COMMUNITIES) + 1
     for username in ("city_admin", "branch_secretary", "volunteer", "inspector"):
         assert username in first
     call_command("seed_demo", members=30)

@@ -1,6 +1,8 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from apps.communities.demo import LOGINS as COMMUNITY_LOGINS
+from apps.communities.demo import seed_communities_and_teams
 from apps.organizations.demo import DEMO_PASSWORD, LOGINS, seed_organizations_and_people
 
 
@@ -22,12 +24,24 @@ class Command(BaseCommand):
             )
             % created
         )
+        created = seed_communities_and_teams()
+        self.stdout.write(
+            _(
+                "Created: %(communities)d communities, %(teams)d teams, %(pairings)d pairings, "
+                "%(profiles)d volunteer profiles, %(reports)d residence reports, %(posts)d "
+                "posts, %(claims)d claims, %(pledges)d pledges."
+            )
+            % created
+        )
         self.stdout.write("")
         self.stdout.write(
             _("Demo logins (password for all: %(password)s)") % {"password": DEMO_PASSWORD}
         )
         for login in LOGINS:
             self.stdout.write(f"  {login.username:<24} {login.real_name}  {login.role}")
+        for login in COMMUNITY_LOGINS:
+            self.stdout.write(f"  {login.username:<24} {login.real_name}  {login.role}")
+        self.stdout.write(_("Each community's staff (staff_hb, staff_tq …) use the same password."))
         self.stdout.write(
             _("Members member001 … member%(last)03d use the same password.") % {"last": members}
         )

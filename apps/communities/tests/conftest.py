@@ -1,0 +1,1 @@
+from apps.communities.tests.fixtures import cworld  # noqa: F401

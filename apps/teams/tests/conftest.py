@@ -1,0 +1,1 @@
+from .fixtures import teams_world  # noqa: F401
