@@ -1,21 +1,41 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from apps.organizations.models import Membership, OrganizationRole
+from apps.accounts.models import VolunteerStatus
+from apps.accounts.selectors import volunteer_profile_of, volunteer_review_queue
+from apps.communities.models import CommunityStaff
+from apps.communities.selectors import residence_report_current
+from apps.organizations.models import EmploymentStatus, Membership, OrganizationRole
+from apps.teams.models import teams_led_by
 
 
 @require_GET
 def home(request):
-    """The volunteer's start page: who they are, where they belong, what they can do."""
+    """The volunteer's start page: who they are, where they belong, what they can do next."""
     user = request.user
     membership = (
         Membership.objects.active().filter(user=user).select_related("organization").first()
     )
-    roles = OrganizationRole.objects.active().filter(user=user).select_related("organization")
+    profile = volunteer_profile_of(user=user)
     return render(
         request,
         "portal/home.html",
-        {"membership": membership, "roles": roles},
+        {
+            "membership": membership,
+            "roles": OrganizationRole.objects.active()
+            .filter(user=user)
+            .select_related("organization"),
+            "profile": profile,
+            "profile_active": profile is not None and profile.status == VolunteerStatus.ACTIVE,
+            "in_service_member": membership is not None
+            and membership.employment == EmploymentStatus.EMPLOYED,
+            "residence_report": residence_report_current(user=user),
+            "led_teams": teams_led_by(user).filter(is_active=True),
+            "staffed_communities": CommunityStaff.objects.active()
+            .filter(user=user)
+            .select_related("community"),
+            "pending_reviews": volunteer_review_queue(user=user).count(),
+        },
     )
 
 
