@@ -166,7 +166,9 @@ class ServiceCategoryAdmin(CityAdminEditsMixin, admin.ModelAdmin):
 
 
 class ReviewActionForm(helpers.ActionForm):
-    reason = forms.CharField(label=_("Reason (for rejecting)"), required=False, max_length=255)
+    reason = forms.CharField(
+        label=_("Reason (for rejecting or suspending)"), required=False, max_length=255
+    )
 
 
 def _run_each(modeladmin, request, queryset, call, done_message):
@@ -186,7 +188,7 @@ def _run_each(modeladmin, request, queryset, call, done_message):
 class VolunteerProfileAdmin(ScopedAdminMixin, admin.ModelAdmin):
     delete_needs_city_admin = True
     action_form = ReviewActionForm
-    actions = ["approve", "reject"]
+    actions = ["approve", "reject", "suspend", "reinstate"]
     list_display = [
         "volunteer_number",
         "real_name",
@@ -259,6 +261,27 @@ class VolunteerProfileAdmin(ScopedAdminMixin, admin.ModelAdmin):
             queryset,
             lambda p: services.volunteer_reject(actor=request.user, profile=p, reason=reason),
             _("%(count)d registrations rejected."),
+        )
+
+    @admin.action(description=_("Suspend the selected volunteers"), permissions=["change"])
+    def suspend(self, request, queryset):
+        reason = request.POST.get("reason", "")
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda p: services.volunteer_suspend(actor=request.user, profile=p, reason=reason),
+            _("%(count)d volunteers suspended."),
+        )
+
+    @admin.action(description=_("Reinstate the selected volunteers"), permissions=["change"])
+    def reinstate(self, request, queryset):
+        _run_each(
+            self,
+            request,
+            queryset,
+            lambda p: services.volunteer_reinstate(actor=request.user, profile=p),
+            _("%(count)d volunteers reinstated."),
         )
 
 

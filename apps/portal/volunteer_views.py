@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.accounts import selectors, services
 from apps.accounts.forms import (
@@ -17,6 +17,7 @@ from apps.accounts.forms import (
 from apps.accounts.models import ProfileChangeRequest, VolunteerProfile, VolunteerStatus
 from apps.communities.models import Community, CommunityStaff
 from apps.core.scoping import get_object_for_user, get_user_scope
+from apps.organizations.models import Membership
 
 
 def _communities():
@@ -72,8 +73,25 @@ def profile(request):
             "pending_change": pending_change,
             "training_records": training,
             "statuses": VolunteerStatus,
+            # A party member's volunteer profile shows the membership it belongs with.
+            "membership": Membership.objects.active()
+            .filter(user=request.user)
+            .select_related("organization")
+            .first(),
         },
     )
+
+
+@require_POST
+def withdraw(request):
+    """The volunteer leaves the programme; their records and number stay on file."""
+    try:
+        services.volunteer_withdraw(user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("You have withdrawn from the volunteer programme."))
+    return redirect("portal:volunteer-profile")
 
 
 def _editable_profile(request):

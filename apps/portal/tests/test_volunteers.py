@@ -115,3 +115,24 @@ def test_unused_helper_id_numbers_are_valid():
     from apps.accounts.validators import validate_id_number
 
     validate_id_number(make_id_number(datetime.date(2000, 2, 29)))
+
+
+def test_volunteer_withdraws_and_cannot_withdraw_twice(client_as, world):
+    from django.utils import translation
+
+    from apps.accounts.models import VolunteerProfile, VolunteerStatus
+    from apps.accounts.tests.volunteer_helpers import extend_world
+
+    extend_world(world)
+    client = client_as(world.cast.volunteer)
+    page = client.get("/volunteer/profile/").content.decode()
+    assert "/volunteer/profile/withdraw/" in page
+    assert world.tree.branch.name in page  # the party membership the profile belongs with
+    response = client.post("/volunteer/profile/withdraw/", follow=True)
+    profile = VolunteerProfile.objects.get(user=world.cast.volunteer)
+    assert profile.status == VolunteerStatus.WITHDRAWN
+    with translation.override("en"):
+        response = client.post("/volunteer/profile/withdraw/", HTTP_ACCEPT_LANGUAGE="en")
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert messages, "a message explains why nothing happened"
+    assert VolunteerProfile.objects.get(user=world.cast.volunteer).status == "withdrawn"

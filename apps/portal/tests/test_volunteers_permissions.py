@@ -49,6 +49,9 @@ CASES = [
     case("portal:volunteer-register", "POST", data=_registration, default=302),
     case("portal:volunteer-profile", default=200, anonymous=302),
     case("portal:volunteer-profile", "POST", default=405, anonymous=302),
+    # Withdrawing is one's own decision; without a profile there is nothing to withdraw.
+    case("portal:volunteer-withdraw", "POST", default=302),
+    case("portal:volunteer-withdraw", default=405, anonymous=302),
     case(
         "portal:volunteer-profile-edit",
         default=302,
