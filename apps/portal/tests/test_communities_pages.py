@@ -12,6 +12,7 @@ from apps.communities.models import (
     ResidenceReportStatus,
 )
 from apps.communities.tests.fixtures import cworld  # noqa: F401
+from conftest import zh
 
 
 def _messages(response):
@@ -92,7 +93,7 @@ def test_claiming_a_full_post_on_the_page(cworld, client_as):  # noqa: F811
     client = client_as(cworld.cast.volunteer)
     with translation.override("en"):
         response = client.post(f"/communities/posts/{cworld.post.pk}/claim/", follow=True)
-        assert "All places on this post have been claimed." in _messages(response)
+        assert zh("All places on this post have been claimed.") in _messages(response)
     assert not PostClaim.objects.filter(user=cworld.cast.volunteer).exists()
 
 
@@ -103,7 +104,7 @@ def test_pledge_for_a_past_year_on_the_page(cworld, client_as):  # noqa: F811
             "/communities/pledge/", {"year": cworld.year - 1, "content": "a", "target": "b"}
         )
         assert response.context["form"].errors["year"] == [
-            "A pledge cannot be made for a past year."
+            zh("A pledge cannot be made for a past year.")
         ]
     for data in ({"year": "", "content": "a", "target": "b"}, {"year": cworld.year}):
         response = client_as(cworld.cast.volunteer).post("/communities/pledge/", data)
@@ -134,11 +135,11 @@ def test_staff_bad_input_on_the_manage_page(cworld, client_as):  # noqa: F811
         response = client.post(
             manage, {"action": "return-report", "id": cworld.pending_report.pk}, follow=True
         )
-        assert "Please say why the report is returned." in _messages(response)
+        assert zh("Please say why the report is returned.") in _messages(response)
         response = client.post(
             manage, {"action": "reject-claim", "id": cworld.claim.pk, "reason": ""}, follow=True
         )
-        assert "Please say why the claim is rejected." in _messages(response)
+        assert zh("Please say why the claim is rejected.") in _messages(response)
         response = client.post(
             manage,
             {
@@ -150,7 +151,7 @@ def test_staff_bad_input_on_the_manage_page(cworld, client_as):  # noqa: F811
             },
         )
         assert response.context["post_form"].errors["ends_on"] == [
-            "A post cannot end before it starts."
+            zh("A post cannot end before it starts.")
         ]
     response = client.post(manage, {"action": "publish-post", "title": "", "slots": "0"})
     assert set(response.context["post_form"].errors) == {"title", "slots"}
