@@ -140,3 +140,34 @@ def permission_modules():
         for module in pkgutil.iter_modules(tests.__path__):
             if module.name.startswith("test_") and "permissions" in module.name:
                 yield importlib.import_module(f"{tests.__name__}.{module.name}")
+
+
+#: The admin site admits only people holding an organisation role.
+OUTSIDE_ADMIN = {"anonymous": 302, "outsider": 403, "volunteer": 403}
+
+
+def admin_url(model, action: str) -> str:
+    return f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}"
+
+
+def scoped_admin_cases(model, getter, *, add=None, city_deletes=False):
+    """The five admin pages of a scoped model, for every role.
+
+    ``getter(world)`` returns an object in the branch's subtree: the other branch's secretary
+    gets 404 for it and the read-only inspector 403 on changes. ``add`` overrides who may open
+    the add page; ``city_deletes`` keeps deleting to the city's administrators.
+    """
+
+    def obj(w):
+        return {"object_id": getter(w).pk}
+
+    add = add if add is not None else {"default": 200, "inspector": 403}
+    delete = {"branch_secretary": 403} if city_deletes else {}
+    in_tree = {"default": 200, "other_branch_secretary": 404, **OUTSIDE_ADMIN}
+    return [
+        case(admin_url(model, "changelist"), default=200, **OUTSIDE_ADMIN),
+        case(admin_url(model, "add"), **add, **OUTSIDE_ADMIN),
+        case(admin_url(model, "change"), kwargs=obj, **in_tree),
+        case(admin_url(model, "delete"), kwargs=obj, inspector=403, **delete, **in_tree),
+        case(admin_url(model, "history"), kwargs=obj, **in_tree),
+    ]

@@ -25,7 +25,16 @@ from django_celery_beat.models import (
 
 from apps.accounts.models import User
 from apps.core.models import AuditEntry
-from apps.core.tests.matrix import ROLES, case, parametrize, permission_modules, run_case
+from apps.core.tests.matrix import (
+    OUTSIDE_ADMIN,
+    ROLES,
+    admin_url,
+    case,
+    parametrize,
+    permission_modules,
+    run_case,
+    scoped_admin_cases,
+)
 from apps.organizations.models import Membership, OrganizationRole, PartyOrganization
 
 SCOPED = {
@@ -72,7 +81,7 @@ CITY_ONLY = {
 NO_ADD = {AuditEntry, AccessAttempt, AccessLog, AccessFailureLog}
 # Records that are ended, not deleted: only the city's administrators delete them.
 CITY_DELETES = {User, Membership, OrganizationRole}
-OUTSIDE_SITE = {"anonymous": 302, "outsider": 403, "volunteer": 403}
+OUTSIDE_SITE = OUTSIDE_ADMIN
 
 
 ADMIN_MODELS = set(SCOPED) | set(CITY_ONLY)
@@ -86,8 +95,7 @@ def test_every_registered_model_is_in_a_matrix():
     assert not missing, f"admin pages without a permission case: {sorted(missing)}"
 
 
-def _url(model, action):
-    return f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}"
+_url = admin_url
 
 
 def _object_kwargs(getter):
@@ -95,43 +103,15 @@ def _object_kwargs(getter):
 
 
 def _scoped_cases(model, getter):
-    obj = _object_kwargs(getter)
+    # New people arrive through registration; only the city's administrators add them here.
     staff_add = 403 if model is User else 200
-    delete = {"branch_secretary": 403} if model in CITY_DELETES else {}
-    return [
-        case(_url(model, "changelist"), default=200, **OUTSIDE_SITE),
-        case(
-            _url(model, "add"),
-            default=200,
-            inspector=403,
-            branch_secretary=staff_add,
-            other_branch_secretary=staff_add,
-            **OUTSIDE_SITE,
-        ),
-        case(
-            _url(model, "change"),
-            kwargs=obj,
-            default=200,
-            other_branch_secretary=404,
-            **OUTSIDE_SITE,
-        ),
-        case(
-            _url(model, "delete"),
-            kwargs=obj,
-            default=200,
-            inspector=403,
-            other_branch_secretary=404,
-            **delete,
-            **OUTSIDE_SITE,
-        ),
-        case(
-            _url(model, "history"),
-            kwargs=obj,
-            default=200,
-            other_branch_secretary=404,
-            **OUTSIDE_SITE,
-        ),
-    ]
+    add = {
+        "default": 200,
+        "inspector": 403,
+        "branch_secretary": staff_add,
+        "other_branch_secretary": staff_add,
+    }
+    return scoped_admin_cases(model, getter, add=add, city_deletes=model in CITY_DELETES)
 
 
 def _city_only_cases(model, getter):

@@ -2,10 +2,10 @@
 
 import pytest
 
-from apps.core.tests.matrix import case, parametrize, run_case
+from apps.core.tests.matrix import OUTSIDE_ADMIN, case, parametrize, run_case, scoped_admin_cases
 from apps.teams.models import FamilyGroup, Team, TeamMembership
 
-OUTSIDE_SITE = {"anonymous": 302, "outsider": 403, "volunteer": 403}
+OUTSIDE_SITE = OUTSIDE_ADMIN
 OBJECTS = {
     Team: lambda w: w.team,
     TeamMembership: lambda w: w.leader_membership,
@@ -19,41 +19,9 @@ NO_ADD = {TeamMembership}
 ADMIN_MODELS = set(OBJECTS)
 
 
-def _url(model, action):
-    return f"admin:{model._meta.app_label}_{model._meta.model_name}_{action}"
-
-
 def _cases(model, getter):
-    obj = lambda w: {"object_id": getter(w).pk}  # noqa: E731
-    add = {"default": 403} if model in NO_ADD else {"default": 200, "inspector": 403}
-    delete = {"branch_secretary": 403} if model in CITY_DELETES else {}
-    return [
-        case(_url(model, "changelist"), default=200, **OUTSIDE_SITE),
-        case(_url(model, "add"), **add, **OUTSIDE_SITE),
-        case(
-            _url(model, "change"),
-            kwargs=obj,
-            default=200,
-            other_branch_secretary=404,
-            **OUTSIDE_SITE,
-        ),
-        case(
-            _url(model, "delete"),
-            kwargs=obj,
-            default=200,
-            inspector=403,
-            other_branch_secretary=404,
-            **delete,
-            **OUTSIDE_SITE,
-        ),
-        case(
-            _url(model, "history"),
-            kwargs=obj,
-            default=200,
-            other_branch_secretary=404,
-            **OUTSIDE_SITE,
-        ),
-    ]
+    add = {"default": 403} if model in NO_ADD else None
+    return scoped_admin_cases(model, getter, add=add, city_deletes=model in CITY_DELETES)
 
 
 CASES = [c for model, getter in OBJECTS.items() for c in _cases(model, getter)] + [
