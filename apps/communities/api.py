@@ -58,6 +58,9 @@ class CommunityPermission(ScopedObjectPermission):
             return True
         if view.action in view.owner_actions:
             return obj.user_id == request.user.pk
+        owner_or_manager = getattr(view, "owner_or_manager_actions", ())
+        if view.action in owner_or_manager and obj.user_id == request.user.pk:
+            return True
         return user_can_manage(request.user, obj)
 
 
@@ -65,6 +68,8 @@ class CommunityScopedViewSet(ScopedModelViewSet):
     permission_classes = [CommunityPermission]
     open_actions: frozenset[str] = frozenset()
     owner_actions: frozenset[str] = frozenset()
+    #: the person the object belongs to, or whoever manages it
+    owner_or_manager_actions: frozenset[str] = frozenset()
     selector = None
 
     def get_queryset(self):
@@ -308,6 +313,10 @@ class ResidenceReportSerializer(serializers.ModelSerializer):
         ]
 
 
+class ResidenceReportEndSerializer(serializers.Serializer):
+    ended_on = serializers.DateField(required=False, label=_("ended on"))
+
+
 class ResidenceReportViewSet(CommunityScopedViewSet):
     """Reports to residence communities; ``create`` submits one for the signed-in member."""
 
@@ -317,6 +326,7 @@ class ResidenceReportViewSet(CommunityScopedViewSet):
     http_method_names = ["get", "post", "head", "options"]
     open_actions = frozenset({"create"})
     owner_actions = frozenset({"withdraw"})
+    owner_or_manager_actions = frozenset({"end"})
     selector = staticmethod(selectors.residence_report_list)
 
     def perform_create(self, serializer):
@@ -351,6 +361,21 @@ class ResidenceReportViewSet(CommunityScopedViewSet):
     def withdraw(self, request, pk=None):
         report = self.call(
             services.residence_report_withdraw, user=request.user, report=self.get_object()
+        )
+        return self.reply(report)
+
+    @extend_schema(request=ResidenceReportEndSerializer, responses=ResidenceReportSerializer)
+    @action(detail=True, methods=["post"])
+    def end(self, request, pk=None):
+        """The member moved away: the member or the community ends a confirmed report."""
+        report = self.get_object()
+        payload = ResidenceReportEndSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        report = self.call(
+            services.residence_report_end,
+            actor=request.user,
+            report=report,
+            ended_on=payload.validated_data.get("ended_on"),
         )
         return self.reply(report)
 

@@ -115,3 +115,23 @@ def test_reasons_and_places_are_required(cworld, api_as):
         ResidenceReport.objects.get(pk=cworld.pending_report.pk).status
         == ResidenceReportStatus.PENDING
     )
+
+
+def test_ending_a_report_through_the_api(cworld, api_as):
+    from apps.communities.models import ResidenceReport, ResidenceReportStatus
+    from conftest import zh
+
+    staff = api_as(cworld.cast.community_staff)
+    response = staff.post(f"/api/v1/residence-reports/{cworld.pending_report.pk}/end/")
+    assert response.status_code == 400
+    assert zh("Only a confirmed report can be ended.") in str(response.json())
+    response = staff.post(
+        f"/api/v1/residence-reports/{cworld.report.pk}/end/", {"ended_on": "1999-01-01"}
+    )
+    assert response.status_code == 400 and "ended_on" in response.json()
+    assert (
+        ResidenceReport.objects.get(pk=cworld.report.pk).status == ResidenceReportStatus.CONFIRMED
+    )
+    member = api_as(cworld.cast.volunteer)
+    assert member.post(f"/api/v1/residence-reports/{cworld.report.pk}/end/").status_code == 200
+    assert ResidenceReport.objects.get(pk=cworld.report.pk).status == ResidenceReportStatus.ENDED

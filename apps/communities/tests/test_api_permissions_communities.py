@@ -186,6 +186,17 @@ CASES = [
         **UNSEEN,
         **API,
     ),
+    # Moving away: the member or the community ends a confirmed report.
+    case(
+        "api:residence-report-end",
+        "POST",
+        kwargs=pk("report"),
+        default=200,
+        inspector=403,
+        team_leader=404,
+        **UNSEEN,
+        **API,
+    ),
     # Posts: staff publish; confirmed residents see the published ones and claim.
     case("api:post-list", default=200, **API),
     case(
