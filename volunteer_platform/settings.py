@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.organizations",
     "apps.teams",
     "apps.communities",
+    "apps.care",
     "apps.portal",
     "apps.dashboard",
 ]
@@ -176,6 +177,10 @@ VOLUNTEER_SIGNUP_OPEN = env.bool("VOLUNTEER_SIGNUP_OPEN", default=True)
 VOLUNTEER_GUARDIAN_CONSENT_BELOW_AGE = env.int("VOLUNTEER_GUARDIAN_CONSENT_BELOW_AGE", default=14)
 VOLUNTEER_GUARDIAN_PRESENT_BELOW_AGE = env.int("VOLUNTEER_GUARDIAN_PRESENT_BELOW_AGE", default=10)
 VOLUNTEER_MINIMUM_AGE = env.int("VOLUNTEER_MINIMUM_AGE", default=6)
+# Residents' requests: days to complete when a category sets none, and how many anonymous
+# submissions one phone number or address may make per minute.
+CARE_REQUEST_DEFAULT_DEADLINE_DAYS = env.int("CARE_REQUEST_DEFAULT_DEADLINE_DAYS", default=7)
+CARE_REQUEST_RATE_LIMIT_PER_MINUTE = env.int("CARE_REQUEST_RATE_LIMIT_PER_MINUTE", default=5)
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)

@@ -9,4 +9,8 @@ urlpatterns = [
     path("volunteer/", include("apps.portal.urls_volunteers")),
     path("teams/", include("apps.portal.urls_teams")),
     path("communities/", include("apps.portal.urls_communities")),
+    path("care/", include("apps.portal.urls_care")),
+    path("requests/", include("apps.portal.urls_requests")),
+    # Residents without an account: submit, track and rate requests; the public wall.
+    path("r/", include("apps.portal.urls_residents")),
 ]

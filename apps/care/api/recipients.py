@@ -1,0 +1,3 @@
+"""API for recipients."""
+
+ROUTES: list[tuple[str, type, str]] = []

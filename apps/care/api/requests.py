@@ -1,0 +1,3 @@
+"""API for requests."""
+
+ROUTES: list[tuple[str, type, str]] = []

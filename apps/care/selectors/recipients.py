@@ -1,0 +1,3 @@
+"""selectors for recipients."""
+
+__all__: list[str] = []

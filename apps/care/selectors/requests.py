@@ -1,0 +1,3 @@
+"""selectors for requests."""
+
+__all__: list[str] = []

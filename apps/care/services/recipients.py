@@ -1,0 +1,3 @@
+"""services for recipients."""
+
+__all__: list[str] = []

@@ -1,0 +1,3 @@
+"""services for requests."""
+
+__all__: list[str] = []
