@@ -48,4 +48,5 @@ def mask(value: str, *, keep_start: int = 4, keep_end: int = 4) -> str:
     if len(value) <= keep_start + keep_end:
         return "*" * len(value)
     hidden = len(value) - keep_start - keep_end
-    return f"{value[:keep_start]}{'*' * hidden}{value[-keep_end:]}"
+    tail = value[len(value) - keep_end :]  # not value[-keep_end:]: -0 would keep everything
+    return f"{value[:keep_start]}{'*' * hidden}{tail}"
