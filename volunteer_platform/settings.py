@@ -266,6 +266,8 @@ SPECTACULAR_SETTINGS = {
         "TeamKindEnum": "apps.teams.models.TeamKind",
         "CommunityKindEnum": "apps.communities.models.CommunityKind",
         "ServicePointKindEnum": "apps.communities.models.ServicePointKind",
+        "RequestKindEnum": "apps.care.models.RequestKind",
+        "VisitKindEnum": "apps.care.models.VisitKind",
     },
 }
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import ServiceCategory
-from apps.communities.models import Community, community_q
+from apps.communities.models import Community, any_of, community_q
 from apps.core.fields import EncryptedTextField
 from apps.core.scoping import ScopedQuerySet, get_user_scope
 from apps.organizations.models import Membership, paths_q
@@ -57,10 +57,13 @@ class CareRecipientQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         if not user.is_authenticated:
             return self.none()
+        # any_of: the city's empty Q (every row) must not vanish when OR-ed with the others.
         return self.filter(
-            community_q(user, manage=False, field="community")
-            | paired_with_q(user)
-            | paired_members_branch_q(user)
+            any_of(
+                community_q(user, manage=False, field="community"),
+                paired_with_q(user),
+                paired_members_branch_q(user),
+            )
         )
 
     def manageable_by(self, user):
@@ -135,9 +138,11 @@ class CareRecipient(models.Model):
         ]
 
     def __str__(self):
-        from apps.core.crypto import mask
-
-        return mask(self.name, keep_start=1, keep_end=0) if self.name else str(self.pk)
+        # Masked: this string reaches change lists, audit entries and log lines.
+        # (core.crypto.mask keeps the whole value when keep_end=0: value[-0:] is all of it.)
+        if not self.name:
+            return str(self.pk)
+        return self.name[0] + "*" * max(len(self.name) - 1, 1)
 
     @property
     def completeness(self) -> int:
@@ -338,11 +343,14 @@ class ServiceRequestQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         if not user.is_authenticated:
             return self.none()
+        # any_of: the city's empty Q (every row) must not vanish when OR-ed with the others.
         return self.filter(
-            community_q(user, manage=False, field="community")
-            | _team_q(user)
-            | Q(assigned_volunteer=user)
-            | Q(status=RequestStatus.OPEN)
+            any_of(
+                community_q(user, manage=False, field="community"),
+                _team_q(user),
+                Q(assigned_volunteer=user),
+                Q(status=RequestStatus.OPEN),
+            )
         )
 
     def manageable_by(self, user):

@@ -14,6 +14,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from apps.care.coverage import (
+    FOUR_FACTS,
+    HOUSEHOLDS_NOT_VISITED,
+    REQUESTS_OVERDUE,
+    VOLUNTEERS_UNPAIRED,
+    CareCoverage,
+    masked_name,
+)
 from apps.communities.coverage import (
     COMMUNITIES_UNPAIRED,
     MEMBERS_UNREPORTED,
@@ -34,6 +42,10 @@ def sheet_titles() -> dict[str, str]:
         MEMBERS_UNREPORTED: _("Not reported"),
         REPORTED_WITHOUT_POST: _("No post claimed"),
         REPORTED_WITHOUT_PLEDGE: _("No pledge"),
+        VOLUNTEERS_UNPAIRED: _("No household"),
+        HOUSEHOLDS_NOT_VISITED: _("Visits overdue"),
+        FOUR_FACTS: _("Four counts by community"),
+        REQUESTS_OVERDUE: _("Requests overdue"),
     }
 
 
@@ -53,7 +65,38 @@ def columns(row_kind: str) -> list[tuple[str, int]]:
             (_("Street or town"), 18),
             (_("Party organisation"), 32),
         ]
+    if row_kind == "pairing":
+        return [
+            (_("Household"), 14),
+            (_("Community"), 24),
+            (_("Volunteer"), 16),
+            (_("Mobile phone"), 16),
+            (_("Last visit or start"), 18),
+            (_("Visit every (days)"), 16),
+        ]
+    if row_kind == "four-facts":
+        return [
+            (_("Community"), 24),
+            (_("District"), 14),
+            (_("Street or town"), 18),
+            (_("Active households"), 16),
+            (_("Known on all four counts"), 20),
+            (_("Four-counts rate (%)"), 18),
+        ]
+    if row_kind == "request":
+        return [
+            (_("Tracking number"), 18),
+            (_("What is needed"), 36),
+            (_("Community"), 24),
+            (_("Status"), 16),
+            (_("Deadline"), 12),
+            (_("Team"), 32),
+        ]
     return [(_("Name"), 16), (_("Mobile phone"), 16), (_("Party branch"), 32)]
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
 
 
 def row_values(row_kind: str, row) -> list:
@@ -66,6 +109,34 @@ def row_values(row_kind: str, row) -> list:
             row.district,
             row.street,
             row.organization.name if row.organization else "",
+        ]
+    if row_kind == "pairing":
+        volunteer = row.volunteer
+        return [
+            masked_name(row.recipient.name),
+            row.recipient.community.name,
+            volunteer.real_name or volunteer.username,
+            volunteer.phone or "",
+            row.last_contact,
+            row.visit_every_days,
+        ]
+    if row_kind == "four-facts":
+        return [
+            row.name,
+            row.district,
+            row.street,
+            row.households,
+            row.known,
+            _percent(row.known, row.households),
+        ]
+    if row_kind == "request":
+        return [
+            row.tracking_number,
+            row.title,
+            row.community.name,
+            row.get_status_display(),
+            row.deadline,
+            row.dispatched_team.name if row.dispatched_team else "",
         ]
     return [row.real_name or row.username, row.phone or "", row.branch_name or ""]
 
@@ -86,8 +157,15 @@ def _start_sheet(workbook, title: str, headers: list[tuple[str, int]]):
     return sheet
 
 
-def coverage_workbook(*, board: CoverageBoard, rows: dict) -> bytes:
-    """``rows`` maps each indicator's key to the iterable of its missing rows."""
+def coverage_workbook(
+    *, board: CoverageBoard, rows: dict, care: CareCoverage | None = None
+) -> bytes:
+    """``rows`` maps each indicator's key to the iterable of its missing rows.
+
+    With ``care``, the people-served indicators follow the first section's, then the average
+    rating, and each care indicator gets its sheet after the first section's sheets.
+    """
+    indicators = [*board.indicators, *(care.indicators if care else [])]
     workbook = Workbook(write_only=True)
     summary = _start_sheet(
         workbook,
@@ -100,7 +178,7 @@ def coverage_workbook(*, board: CoverageBoard, rows: dict) -> bytes:
             (_("Covered (%)"), 12),
         ],
     )
-    for indicator in board.indicators:
+    for indicator in indicators:
         summary.append(
             [
                 str(indicator.spec.label),
@@ -111,12 +189,15 @@ def coverage_workbook(*, board: CoverageBoard, rows: dict) -> bytes:
             ]
         )
     summary.append([])
+    if care is not None:
+        summary.append([_("Average rating (1–5)"), care.rating.average])
+        summary.append([_("Rated requests"), care.rating.count])
     summary.append([_("Organisation"), f"{board.organization.name}（{board.organization.code}）"])
     summary.append([_("Year"), board.year])
     summary.append([_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")])
 
     titles = sheet_titles()
-    for indicator in board.indicators:
+    for indicator in indicators:
         kind = indicator.spec.row_kind
         sheet = _start_sheet(workbook, titles[indicator.key], columns(kind))
         for row in rows[indicator.key]:

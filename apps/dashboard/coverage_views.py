@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from apps.care.coverage import INDICATORS as CARE_INDICATORS
+from apps.care.coverage import care_coverage, care_drilldown, mask_households
 from apps.communities.coverage import (
     INDICATORS,
     coverage_board,
@@ -24,6 +26,15 @@ from .forms import CoverageYearForm
 from .views import _require_staff
 
 DRILLDOWN_PAGE_SIZE = 50
+
+
+def _drilldown_rows(request, organization, indicator, year):
+    """The missing rows of any indicator on the board, of either section."""
+    if indicator in CARE_INDICATORS:
+        return care_drilldown(user=request.user, organization=organization, indicator=indicator)
+    return coverage_drilldown(
+        user=request.user, organization=organization, indicator=indicator, year=year
+    )
 
 
 def _organization(request, pk):
@@ -59,6 +70,7 @@ def _bad_year(request, form, organization):
             "organization": organization,
             "organizations": _picker(request, organization),
             "board": None,
+            "care": None,
             "year": None,
         },
         status=400,
@@ -74,6 +86,7 @@ def coverage(request):
         return _bad_year(request, form, organization)
     year = form.cleaned_data["year"]
     board = coverage_board(user=request.user, organization=organization, year=year)
+    care = care_coverage(user=request.user, organization=organization)
     return render(
         request,
         "dashboard/coverage/board.html",
@@ -82,6 +95,7 @@ def coverage(request):
             "organization": organization,
             "organizations": _picker(request, organization),
             "board": board,
+            "care": care,
             "year": year,
         },
     )
@@ -90,7 +104,7 @@ def coverage(request):
 @require_GET
 def coverage_drilldown_view(request, pk, indicator):
     _require_staff(request)
-    spec = INDICATORS.get(indicator)
+    spec = INDICATORS.get(indicator) or CARE_INDICATORS.get(indicator)
     if spec is None:
         raise Http404
     organization = _organization(request, pk)
@@ -98,10 +112,10 @@ def coverage_drilldown_view(request, pk, indicator):
     if not form.is_valid():
         return _bad_year(request, form, organization)
     year = form.cleaned_data["year"]
-    rows = coverage_drilldown(
-        user=request.user, organization=organization, indicator=indicator, year=year
-    )
+    rows = _drilldown_rows(request, organization, indicator, year)
     page = Paginator(rows, DRILLDOWN_PAGE_SIZE).get_page(request.GET.get("page"))
+    if spec.row_kind == "pairing":
+        page.object_list = mask_households(page.object_list)
     return render(
         request,
         "dashboard/coverage/drilldown.html",
@@ -118,15 +132,15 @@ def coverage_export(request, pk):
         return _bad_year(request, form, organization)
     year = form.cleaned_data["year"]
     board = coverage_board(user=request.user, organization=organization, year=year)
+    care = care_coverage(user=request.user, organization=organization)
     rows = {
-        key: coverage_drilldown(
-            user=request.user, organization=organization, indicator=key, year=year
-        ).iterator(chunk_size=2000)
-        for key in INDICATORS
+        key: _drilldown_rows(request, organization, key, year).iterator(chunk_size=2000)
+        for key in [*INDICATORS, *CARE_INDICATORS]
     }
-    content = coverage_workbook(board=board, rows=rows)
+    content = coverage_workbook(board=board, rows=rows, care=care)
     with transaction.atomic():
         # The workbook lists people's names and phone numbers: who took it is on record.
+        # Households appear masked only, so this is not a view of their sensitive fields.
         audit_log(
             actor=request.user,
             action="coverage.export",

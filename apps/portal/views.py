@@ -3,6 +3,7 @@ from django.views.decorators.http import require_GET
 
 from apps.accounts.models import VolunteerStatus
 from apps.accounts.selectors import volunteer_profile_of, volunteer_review_queue
+from apps.care.models import RecipientPairing
 from apps.communities.models import CommunityStaff
 from apps.communities.selectors import residence_report_current
 from apps.organizations.models import EmploymentStatus, Membership, OrganizationRole
@@ -35,6 +36,7 @@ def home(request):
             .filter(user=user)
             .select_related("community"),
             "pending_reviews": volunteer_review_queue(user=user).count(),
+            "household_pairing": RecipientPairing.objects.active().filter(volunteer=user).first(),
         },
     )
 

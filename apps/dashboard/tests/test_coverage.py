@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from apps.accounts.tests.factories import UserFactory
+from apps.care.coverage import INDICATORS as CARE_INDICATORS
 from apps.communities.coverage import (
     COMMUNITIES_UNPAIRED,
     INDICATORS,
@@ -281,7 +282,7 @@ def test_export_is_a_workbook_with_a_sheet_per_indicator(scene, client_as, tree,
     disposition = response["Content-Disposition"]
     assert f"coverage-T-CITY-{YEAR}-{timezone.localdate():%Y%m%d}.xlsx" in disposition
     workbook = load_workbook(io.BytesIO(response.content))
-    assert len(workbook.sheetnames) == 1 + len(INDICATORS)
+    assert len(workbook.sheetnames) == 1 + len(INDICATORS) + len(CARE_INDICATORS)
     summary = workbook.worksheets[0]
     assert summary.freeze_panes == "A2"
     rows = list(summary.iter_rows(values_only=True))
@@ -339,15 +340,16 @@ REQUEST = 7
 @pytest.mark.parametrize(
     ("url", "budget"),
     [
-        # default organisation, the picker, 3 aggregates (teams, communities, members)
-        ("/dashboard/coverage/", REQUEST + 5),
+        # default organisation, the picker, 3 aggregates (teams, communities, members), 4 care
+        # aggregates (volunteers, pairings, households, requests)
+        ("/dashboard/coverage/", REQUEST + 5 + 4),
         # organisation, count, one page of names
         (f"/dashboard/coverage/{{pk}}/{MEMBERS_UNREPORTED}/", REQUEST + 3),
         (f"/dashboard/coverage/{{pk}}/{TEAMS_UNPAIRED}/", REQUEST + 3),
         (f"/dashboard/coverage/{{pk}}/{COMMUNITIES_UNPAIRED}/", REQUEST + 3),
-        # organisation, 3 aggregates, 5 lists of names, the audit entry (savepoint, insert,
+        # organisation, 3 + 4 aggregates, 5 + 4 lists, the audit entry (savepoint, insert,
         # release; the content type is cached after the first export)
-        ("/dashboard/coverage/{pk}/export/", REQUEST + 1 + 3 + 5 + 3),
+        ("/dashboard/coverage/{pk}/export/", REQUEST + 1 + 3 + 4 + 5 + 4 + 3),
     ],
 )
 def test_coverage_queries_stay_constant(client_as, tree, community, city_admin, url, budget):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.care.coverage import INDICATORS as CARE_INDICATORS
 from apps.communities.coverage import MEMBERS_UNREPORTED, TEAMS_UNPAIRED
 from apps.core.models import AuditEntry
 from apps.core.tests.matrix import case, parametrize, run_case
@@ -13,6 +14,13 @@ def branch_members(world):
 
 def branch_teams(world):
     return {"pk": world.tree.branch.pk, "indicator": TEAMS_UNPAIRED}
+
+
+def branch_care(indicator):
+    def kwargs(world):
+        return {"pk": world.tree.branch.pk, "indicator": indicator}
+
+    return kwargs
 
 
 def branch(world):
@@ -40,6 +48,16 @@ CASES = [
         other_branch_secretary=404,
         **STAFF,
     ),
+    *[
+        case(
+            "dashboard:coverage-drilldown",
+            kwargs=branch_care(indicator),
+            default=200,
+            other_branch_secretary=404,
+            **STAFF,
+        )
+        for indicator in CARE_INDICATORS
+    ],
     case(
         "dashboard:coverage-export",
         kwargs=branch,

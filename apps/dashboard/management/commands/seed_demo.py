@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from apps.care.demo import seed_care
 from apps.communities.demo import LOGINS as COMMUNITY_LOGINS
 from apps.communities.demo import seed_communities_and_teams
 from apps.organizations.demo import DEMO_PASSWORD, LOGINS, seed_organizations_and_people
@@ -30,6 +31,14 @@ class Command(BaseCommand):
                 "Created: %(communities)d communities, %(teams)d teams, %(pairings)d pairings, "
                 "%(profiles)d volunteer profiles, %(reports)d residence reports, %(posts)d "
                 "posts, %(claims)d claims, %(pledges)d pledges."
+            )
+            % created
+        )
+        created = seed_care()
+        self.stdout.write(
+            _(
+                "Created: %(households)d care households, %(pairings)d household pairings, "
+                "%(visits)d visits, %(requests)d service requests, %(events)d request events."
             )
             % created
         )
