@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.teams",
     "apps.communities",
     "apps.care",
+    "apps.notifications",
     "apps.portal",
     "apps.dashboard",
 ]
@@ -239,6 +240,12 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="noreply@volunteer.invalid")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Notifications --------------------------------------------------------------
+SMS_BACKEND = env.str("SMS_BACKEND", default="apps.notifications.sms.LoggingSmsBackend")
+# No SMS between these local times (Asia/Shanghai); those wait until the morning.
+NOTIFICATION_QUIET_HOURS = tuple(env.list("NOTIFICATION_QUIET_HOURS", default=["21:00", "08:00"]))
+NOTIFICATION_EMAIL_BATCH = env.int("NOTIFICATION_EMAIL_BATCH", default=500)
 
 # --- REST API -------------------------------------------------------------------
 REST_FRAMEWORK = {

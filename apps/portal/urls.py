@@ -11,6 +11,7 @@ urlpatterns = [
     path("communities/", include("apps.portal.urls_communities")),
     path("care/", include("apps.portal.urls_care")),
     path("requests/", include("apps.portal.urls_requests")),
+    path("inbox/", include("apps.portal.urls_inbox")),
     # Residents without an account: submit, track and rate requests; the public wall.
     path("r/", include("apps.portal.urls_residents")),
 ]
