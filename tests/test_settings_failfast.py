@@ -111,3 +111,11 @@ def test_deploy_check_warns_when_protected_data_hangs_on_secret_key():
 
     assert result.returncode != 0, describe(result)
     assert "platform.W001" in result.stderr and "platform.W002" in result.stderr, describe(result)
+
+
+def test_manage_py_explains_a_missing_secret_key_without_a_traceback():
+    result = run([sys.executable, "manage.py", "check"], clean_env())
+
+    assert result.returncode == 2, describe(result)
+    assert result.stderr.startswith("SECRET_KEY must be set when DEBUG is off"), describe(result)
+    assert "Traceback" not in result.stderr and "DEBUG=1" in result.stderr, describe(result)
