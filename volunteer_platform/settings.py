@@ -61,6 +61,8 @@ INSTALLED_APPS = [
     "apps.teams",
     "apps.communities",
     "apps.care",
+    "apps.activities",
+    "apps.service_records",
     "apps.notifications",
     "apps.portal",
     "apps.dashboard",
@@ -182,6 +184,48 @@ VOLUNTEER_MINIMUM_AGE = env.int("VOLUNTEER_MINIMUM_AGE", default=6)
 # submissions one phone number or address may make per minute.
 CARE_REQUEST_DEFAULT_DEADLINE_DAYS = env.int("CARE_REQUEST_DEFAULT_DEADLINE_DAYS", default=7)
 CARE_REQUEST_RATE_LIMIT_PER_MINUTE = env.int("CARE_REQUEST_RATE_LIMIT_PER_MINUTE", default=5)
+# Working hours on working days (DESIGN: a record knows whether it fell inside them).
+WORKING_HOURS = env.list("WORKING_HOURS", default=["08:30-12:00", "14:30-17:30"])
+# Service records (MCA Order 67 Art. 11): recorded within this many working days after the
+# service, or entered late (补录) with a reason; at most this many hours per person and day.
+RECORDING_DEADLINE_WORKING_DAYS = env.int("RECORDING_DEADLINE_WORKING_DAYS", default=10)
+SERVICE_RECORD_MAX_HOURS_PER_DAY = env.int("SERVICE_RECORD_MAX_HOURS_PER_DAY", default=12)
+# Evidence photos: the largest upload accepted, in megabytes.
+EVIDENCE_MAX_UPLOAD_MB = env.int("EVIDENCE_MAX_UPLOAD_MB", default=10)
+EVIDENCE_MAX_PHOTOS = env.int("EVIDENCE_MAX_PHOTOS", default=6)
+# Activity titles and contents that are not volunteer service (Art. 14-17: meetings, dinners,
+# team-building, rehearsals, commercial events) and are refused as records.
+NON_VOLUNTEER_KEYWORDS = env.list(
+    "NON_VOLUNTEER_KEYWORDS", default=["会议", "聚餐", "团建", "彩排", "排练", "商业", "宴请"]
+)
+# QR check-in: a code shown on the leader's phone is valid this many seconds (it refreshes
+# itself), and only from this many minutes before the start until this many after the end.
+CHECKIN_QR_MAX_AGE_SECONDS = env.int("CHECKIN_QR_MAX_AGE_SECONDS", default=90)
+CHECKIN_WINDOW_MINUTES = env.int("CHECKIN_WINDOW_MINUTES", default=60)
+# Checks against formalism: thresholds above which a record is flagged for the reviewer.
+FORMALISM_CHECKS = {
+    # the same person served more than this many times in one day
+    "recipient_per_day": env.int("FORMALISM_RECIPIENT_PER_DAY", default=2),
+    # the same person served by more than this many volunteers at overlapping times
+    "recipient_concurrent_volunteers": env.int("FORMALISM_RECIPIENT_CONCURRENT", default=3),
+    # near-identical content in more than this many records within 30 days
+    "same_content_records": env.int("FORMALISM_SAME_CONTENT_RECORDS", default=5),
+    # photos whose perceptual hashes differ in at most this many bits are the same photo
+    "photo_hash_distance": env.int("FORMALISM_PHOTO_HASH_DISTANCE", default=6),
+    # check-in more than this many minutes before the start or after the end of the activity
+    "checkin_offset_minutes": env.int("FORMALISM_CHECKIN_OFFSET_MINUTES", default=45),
+    # a month's hours more than this many times the median of the team's volunteers
+    "peer_hours_factor": env.float("FORMALISM_PEER_HOURS_FACTOR", default=3.0),
+}
+# Star levels by cumulative approved hours (1 to 5 stars).
+VOLUNTEER_STAR_HOURS = [
+    int(h) for h in env.list("VOLUNTEER_STAR_HOURS", default=[100, 300, 600, 1000, 1500])
+]
+# Imports: files with more rows than this run as a Celery task with a progress bar.
+IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=500)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50000)
+# Certificates: the number's prefix (e.g. ZYFW-2026-000123).
+CERTIFICATE_NUMBER_PREFIX = env.str("CERTIFICATE_NUMBER_PREFIX", default="ZYFW")
 
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)

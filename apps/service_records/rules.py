@@ -1,0 +1,166 @@
+"""The recording rules every service record obeys, however it arrives (MCA Order 67).
+
+``check_record`` raises one ``ValidationError`` with a message per field that is wrong, and
+returns whether the record is a late entry (补录). It reads the volunteer's other records, so
+call it inside the transaction that holds the volunteer's row lock (``services._lock_volunteer``).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.workdays import overlaps_working_hours, working_days_after
+
+from .models import RecordStatus, ServiceRecord
+
+#: Records that hold time in a volunteer's day (rejected and revoked ones do not).
+LIVE_STATUSES = (RecordStatus.SUBMITTED, RecordStatus.APPROVED)
+#: Clocks on phones drift: an end this close to now is not "in the future".
+FUTURE_GRACE = datetime.timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    is_late: bool
+    working_days_since: int
+    within_working_hours: bool
+
+
+def non_volunteer_keyword(*texts: str) -> str | None:
+    """The first keyword marking a non-volunteer activity (meeting, dinner …) in the texts."""
+    for keyword in settings.NON_VOLUNTEER_KEYWORDS:
+        keyword = keyword.strip()
+        if keyword and any(keyword in (text or "") for text in texts):
+            return keyword
+    return None
+
+
+def _local(value: datetime.datetime) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+def check_record(
+    *,
+    volunteer,
+    activity_name: str,
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime,
+    duration_minutes: int,
+    late_reason: str = "",
+    exclude_pk: int | None = None,
+    now: datetime.datetime | None = None,
+) -> RuleResult:
+    now = now or timezone.now()
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    keyword = non_volunteer_keyword(activity_name)
+    if keyword:
+        add(
+            "activity_name",
+            _(
+                "“%(keyword)s” is not volunteer service: meetings, dinners, team-building, "
+                "rehearsals and commercial events are not recorded (MCA Order 67 Art. 17)."
+            )
+            % {"keyword": keyword},
+        )
+    if ended_at <= started_at:
+        add("ended_at", _("The end must be after the start."))
+    if duration_minutes is None or duration_minutes <= 0:
+        add("duration_minutes", _("The service time must be more than zero."))
+    elif ended_at > started_at:
+        span = (ended_at - started_at).total_seconds() / 60
+        if duration_minutes > span + 0.5:
+            add(
+                "duration_minutes",
+                _(
+                    "The service time (%(minutes)d minutes) cannot be longer than the time "
+                    "from start to end (%(span)d minutes)."
+                )
+                % {"minutes": duration_minutes, "span": span},
+            )
+    if started_at > now + FUTURE_GRACE or ended_at > now + FUTURE_GRACE:
+        add("ended_at", _("Service can only be recorded once it has ended, not in advance."))
+    if errors:
+        raise ValidationError(errors)
+
+    limit_minutes = settings.SERVICE_RECORD_MAX_HOURS_PER_DAY * 60
+    others = ServiceRecord.objects.filter(volunteer=volunteer, status__in=LIVE_STATUSES)
+    if exclude_pk:
+        others = others.exclude(pk=exclude_pk)
+    overlapping = (
+        others.filter(started_at__lt=ended_at, ended_at__gt=started_at)
+        .order_by("started_at")
+        .first()
+    )
+    if overlapping:
+        add(
+            "started_at",
+            _(
+                "This overlaps the record “%(name)s” from %(start)s to %(end)s: one person "
+                "cannot serve twice at the same time."
+            )
+            % {
+                "name": overlapping.activity_name,
+                "start": _local(overlapping.started_at),
+                "end": _local(overlapping.ended_at),
+            },
+        )
+    service_day = timezone.localtime(started_at).date()
+    if duration_minutes > limit_minutes:
+        add(
+            "duration_minutes",
+            _("At most %(hours)d hours of service can be recorded for one day.")
+            % {"hours": settings.SERVICE_RECORD_MAX_HOURS_PER_DAY},
+        )
+    else:
+        already = (
+            others.filter(service_date=service_day).aggregate(total=Sum("duration_minutes"))[
+                "total"
+            ]
+            or 0
+        )
+        if already + duration_minutes > limit_minutes:
+            add(
+                "duration_minutes",
+                _(
+                    "At most %(hours)d hours of service can be recorded for one day; "
+                    "%(day)s already has %(existing)s hours."
+                )
+                % {
+                    "hours": settings.SERVICE_RECORD_MAX_HOURS_PER_DAY,
+                    "day": service_day.isoformat(),
+                    "existing": round(already / 60, 1),
+                },
+            )
+
+    end_day = timezone.localtime(ended_at).date()
+    days_since = working_days_after(end_day, timezone.localtime(now).date())
+    limit_days = settings.RECORDING_DEADLINE_WORKING_DAYS
+    is_late = days_since > limit_days
+    if is_late and not (late_reason or "").strip():
+        add(
+            "late_reason",
+            _(
+                "This service ended %(days)d working days ago; records are due within "
+                "%(limit)d working days. Give a reason for the late entry (补录): a "
+                "reviewer will check it."
+            )
+            % {"days": days_since, "limit": limit_days},
+        )
+    if errors:
+        raise ValidationError(errors)
+    return RuleResult(
+        is_late=is_late,
+        working_days_since=days_since,
+        within_working_hours=overlaps_working_hours(started_at, ended_at),
+    )

@@ -1,0 +1,310 @@
+"""Every write to a service record: submit, enter for a team, review, reopen, revoke.
+
+A record's volunteer row is locked while the recording rules run, so two submissions for one
+person at once cannot both pass the overlap and daily-cap checks. Approving locks the record,
+so two reviewers approving at once approve (and post points) once.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.services import audit_log
+from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
+
+from . import signals
+from .models import RecordSource, RecordStatus, ServiceRecord
+from .rules import check_record
+
+
+def _lock_volunteer(volunteer) -> None:
+    get_user_model().objects.select_for_update().filter(pk=volunteer.pk).first()
+
+
+def _lock_record(record: ServiceRecord) -> ServiceRecord:
+    return ServiceRecord.objects.select_for_update().get(pk=record.pk)
+
+
+def _duration(started_at, ended_at, duration_minutes: int | None) -> int:
+    if duration_minutes is not None:
+        return duration_minutes
+    if started_at and ended_at and ended_at > started_at:
+        return int((ended_at - started_at).total_seconds() // 60)
+    return 0
+
+
+@transaction.atomic
+def service_record_submit(
+    *,
+    actor,
+    volunteer,
+    activity_name: str,
+    category,
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime,
+    place: str,
+    content: str,
+    duration_minutes: int | None = None,
+    source: str = RecordSource.SELF_REPORTED,
+    responsible_person: str = "",
+    organization=None,
+    team=None,
+    activity=None,
+    signup=None,
+    community=None,
+    care_recipient=None,
+    request=None,
+    late_reason: str = "",
+    now: datetime.datetime | None = None,
+) -> ServiceRecord:
+    """Record one service. Raises ValidationError (per field) when a recording rule is broken."""
+    _lock_volunteer(volunteer)
+    duration_minutes = _duration(started_at, ended_at, duration_minutes)
+    activity_name = (activity_name or "").strip()
+    content = (content or "").strip()
+    place = (place or "").strip()
+    responsible_person = (responsible_person or "").strip()
+    if team is not None and organization is None:
+        organization = team.organization
+    if activity is not None:
+        organization = organization or activity.organization
+        team = team or activity.team
+        community = community or activity.community
+        if not responsible_person and activity.responsible_id:
+            responsible_person = activity.responsible.get_full_name()
+    missing = {}
+    for field, value, message in (
+        ("activity_name", activity_name, _("Give the activity's name.")),
+        ("content", content, _("Say what was done.")),
+        ("place", place, _("Give the place.")),
+        ("responsible_person", responsible_person, _("Name the person responsible.")),
+    ):
+        if not value:
+            missing[field] = [message]
+    if category is None:
+        missing["category"] = [_("Choose a service category.")]
+    if missing:
+        raise ValidationError(missing)
+    result = check_record(
+        volunteer=volunteer,
+        activity_name=activity_name,
+        started_at=started_at,
+        ended_at=ended_at,
+        duration_minutes=duration_minutes,
+        late_reason=late_reason,
+        now=now,
+    )
+    record = ServiceRecord(
+        volunteer=volunteer,
+        activity_name=activity_name[:128],
+        category=category,
+        started_at=started_at,
+        ended_at=ended_at,
+        duration_minutes=duration_minutes,
+        place=place[:255],
+        content=content,
+        organization=organization,
+        responsible_person=responsible_person[:64],
+        team=team,
+        activity=activity,
+        signup=signup,
+        community=community,
+        care_recipient=care_recipient,
+        request=request,
+        source=source,
+        is_late=result.is_late,
+        late_reason=(late_reason or "").strip() if result.is_late else "",
+        within_working_hours=result.within_working_hours,
+        submitted_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    record.save()
+    audit_log(
+        actor=actor,
+        action="service_record.submit",
+        target=record,
+        details={"source": source, "late": result.is_late, "minutes": duration_minutes},
+    )
+    return record
+
+
+def _team_members(team: Team, volunteers: Iterable) -> None:
+    ids = {v.pk for v in volunteers}
+    members = set(
+        TeamMembership.objects.filter(
+            team=team, status=TeamMembershipStatus.ACTIVE, user_id__in=ids
+        ).values_list("user_id", flat=True)
+    )
+    outsiders = [v for v in volunteers if v.pk not in members]
+    if outsiders:
+        raise ValidationError(
+            {
+                "volunteers": [
+                    _("Not active members of %(team)s: %(names)s.")
+                    % {"team": team.name, "names": "、".join(v.get_full_name() for v in outsiders)}
+                ]
+            }
+        )
+
+
+@transaction.atomic
+def service_record_enter_for_team(
+    *, actor, team: Team, volunteers: list, **fields
+) -> list[ServiceRecord]:
+    """A leader enters one activity for many of the team's volunteers at once: all or none."""
+    if not Team.objects.manageable_by(actor).filter(pk=team.pk).exists():
+        raise PermissionDenied
+    if not volunteers:
+        raise ValidationError({"volunteers": [_("Choose at least one volunteer.")]})
+    _team_members(team, volunteers)
+    records = []
+    for volunteer in volunteers:
+        try:
+            records.append(
+                service_record_submit(
+                    actor=actor,
+                    volunteer=volunteer,
+                    team=team,
+                    source=RecordSource.LEADER,
+                    **fields,
+                )
+            )
+        except ValidationError as error:
+            name = volunteer.get_full_name()
+            raise ValidationError(
+                {
+                    field: [f"{name}：{message}" for message in messages]
+                    for field, messages in error.message_dict.items()
+                }
+            ) from error
+    return records
+
+
+# Review ---------------------------------------------------------------------------------------
+
+
+def _require_reviewer(actor, record: ServiceRecord) -> None:
+    if record.volunteer_id == actor.pk:
+        raise PermissionDenied(_("Nobody reviews their own record."))
+    if not ServiceRecord.objects.manageable_by(actor).filter(pk=record.pk).exists():
+        raise PermissionDenied
+
+
+def _require_status(record: ServiceRecord, *statuses: str, message: str) -> None:
+    if record.status not in statuses:
+        raise ValidationError(message, code="wrong_status")
+
+
+@transaction.atomic
+def service_record_approve(*, actor, record: ServiceRecord) -> ServiceRecord:
+    _require_reviewer(actor, record)
+    stored = _lock_record(record)
+    _require_status(
+        stored, RecordStatus.SUBMITTED, message=_("Only records awaiting review can be approved.")
+    )
+    stored.status = RecordStatus.APPROVED
+    stored.reviewed_by = actor
+    stored.reviewed_at = timezone.now()
+    stored.review_note = ""
+    stored.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
+    audit_log(actor=actor, action="service_record.approve", target=stored)
+    signals.record_approved.send(sender=ServiceRecord, record=stored, actor=actor)
+    return stored
+
+
+@transaction.atomic
+def service_record_reject(*, actor, record: ServiceRecord, reason: str) -> ServiceRecord:
+    _require_reviewer(actor, record)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the record is rejected.")]})
+    stored = _lock_record(record)
+    _require_status(
+        stored, RecordStatus.SUBMITTED, message=_("Only records awaiting review can be rejected.")
+    )
+    stored.status = RecordStatus.REJECTED
+    stored.reviewed_by = actor
+    stored.reviewed_at = timezone.now()
+    stored.review_note = reason
+    stored.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_note", "updated_at"])
+    audit_log(
+        actor=actor, action="service_record.reject", target=stored, details={"reason": reason}
+    )
+    return stored
+
+
+def service_record_bulk_approve(*, actor, records: Iterable[ServiceRecord]) -> tuple[int, list]:
+    """Approve each record the actor may approve; returns (approved, [(record, message)])."""
+    approved, refused = 0, []
+    for record in records:
+        try:
+            service_record_approve(actor=actor, record=record)
+            approved += 1
+        except (ValidationError, PermissionDenied) as error:
+            message = (
+                error.messages[0]
+                if isinstance(error, ValidationError)
+                else (str(error) or _("You may not review this record."))
+            )
+            refused.append((record, message))
+    return approved, refused
+
+
+@transaction.atomic
+def service_record_reopen(*, actor, record: ServiceRecord, reason: str) -> ServiceRecord:
+    """Unlock an approved record for correction: back to review, with the reason on file."""
+    _require_reviewer(actor, record)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the approved record is reopened.")]})
+    stored = _lock_record(record)
+    _require_status(
+        stored, RecordStatus.APPROVED, message=_("Only approved records can be reopened.")
+    )
+    stored.status = RecordStatus.SUBMITTED
+    stored.review_note = reason
+    stored.save(update_fields=["status", "review_note", "updated_at"])
+    audit_log(
+        actor=actor,
+        action="service_record.reopen",
+        target=stored,
+        details={"reason": reason, "approved_by": record.reviewed_by_id},
+    )
+    signals.record_unapproved.send(sender=ServiceRecord, record=stored, actor=actor, reason=reason)
+    return stored
+
+
+@transaction.atomic
+def service_record_revoke(*, actor, record: ServiceRecord, reason: str) -> ServiceRecord:
+    """Withdraw a record found untrue: it stays on file, counted nowhere."""
+    _require_reviewer(actor, record)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the record is revoked.")]})
+    stored = _lock_record(record)
+    _require_status(
+        stored,
+        RecordStatus.SUBMITTED,
+        RecordStatus.APPROVED,
+        message=_("Only records awaiting review or approved can be revoked."),
+    )
+    was_approved = stored.status == RecordStatus.APPROVED
+    stored.status = RecordStatus.REVOKED
+    stored.review_note = reason
+    stored.reviewed_by = actor
+    stored.reviewed_at = timezone.now()
+    stored.save(update_fields=["status", "review_note", "reviewed_by", "reviewed_at", "updated_at"])
+    audit_log(
+        actor=actor, action="service_record.revoke", target=stored, details={"reason": reason}
+    )
+    if was_approved:
+        signals.record_unapproved.send(
+            sender=ServiceRecord, record=stored, actor=actor, reason=reason
+        )
+    return stored
