@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import ROUTES as ACCOUNT_ROUTES
 from apps.accounts.api import MeView
+from apps.activities.api import ROUTES as ACTIVITY_ROUTES
 from apps.care.api import ROUTES as CARE_ROUTES
 from apps.communities.api import ROUTES as COMMUNITY_ROUTES
 from apps.organizations.api import (
@@ -12,13 +13,24 @@ from apps.organizations.api import (
     OrganizationRoleViewSet,
     PartyOrganizationViewSet,
 )
+from apps.service_records.api import ROUTES as RECORD_ROUTES
+from apps.service_records.api_certificates import ROUTES as CERTIFICATE_ROUTES
 from apps.teams.api import ROUTES as TEAM_ROUTES
 
 router = DefaultRouter()
 router.register("organizations", PartyOrganizationViewSet, basename="organization")
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("organization-roles", OrganizationRoleViewSet, basename="organization-role")
-for prefix, viewset, basename in (*ACCOUNT_ROUTES, *TEAM_ROUTES, *COMMUNITY_ROUTES, *CARE_ROUTES):
+ALL_ROUTES = (
+    *ACCOUNT_ROUTES,
+    *TEAM_ROUTES,
+    *COMMUNITY_ROUTES,
+    *CARE_ROUTES,
+    *ACTIVITY_ROUTES,
+    *RECORD_ROUTES,
+    *CERTIFICATE_ROUTES,
+)
+for prefix, viewset, basename in ALL_ROUTES:
     router.register(prefix, viewset, basename=basename)
 
 urlpatterns = [

@@ -1,9 +1,10 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import coverage_views, views
 
 app_name = "dashboard"
 urlpatterns = [
+    path("imports/", include("apps.dashboard.urls_imports")),
     path("", views.organization_list_view, name="index"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization-detail"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="organization-edit"),

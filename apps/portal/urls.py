@@ -12,6 +12,9 @@ urlpatterns = [
     path("care/", include("apps.portal.urls_care")),
     path("requests/", include("apps.portal.urls_requests")),
     path("inbox/", include("apps.portal.urls_inbox")),
+    path("activities/", include("apps.portal.urls_activities")),
+    path("records/", include("apps.portal.urls_records")),
+    path("certificates/", include("apps.portal.urls_certificates")),
     # Residents without an account: submit, track and rate requests; the public wall.
     path("r/", include("apps.portal.urls_residents")),
 ]

@@ -1,0 +1,3 @@
+"""REST API for activities (filled in by the activities API work)."""
+
+ROUTES = []

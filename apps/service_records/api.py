@@ -1,0 +1,3 @@
+"""REST API for service records."""
+
+ROUTES = []

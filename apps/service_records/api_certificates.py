@@ -1,0 +1,3 @@
+"""REST API for certificates."""
+
+ROUTES = []
