@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.db import transaction
 from django.http import Http404
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditEntry
+from .models import AuditEntry, CalendarDay
 from .scoping import get_user_scope, user_can_manage
 from .services import audit_log
 
@@ -96,3 +97,61 @@ class AuditEntryAdmin(CityAdminOnlyMixin, admin.ModelAdmin):
     list_select_related = ["actor", "target_type"]
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
     fieldsets = [(_("Entry"), {"fields": readonly_fields})]
+
+
+class CalendarYearFilter(admin.SimpleListFilter):
+    title = _("year")
+    parameter_name = "year"
+
+    def lookups(self, request, model_admin):
+        years = CalendarDay.objects.dates("date", "year", order="DESC")
+        return [(str(day.year), str(day.year)) for day in years]
+
+    def queryset(self, request, queryset):
+        if self.value() and self.value().isdigit():
+            return queryset.filter(date__year=int(self.value()))
+        return queryset
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(CityAdminOnlyMixin, admin.ModelAdmin):
+    """The working-day calendar: statutory holidays and make-up working days (调休), entered
+    each year by the city's administrators when the State Council publishes them."""
+
+    list_display = ["date", "weekday", "kind", "name"]
+    list_filter = [CalendarYearFilter, "kind"]
+    search_fields = ["name"]
+    date_hierarchy = "date"
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return formats.date_format(obj.date, "l")
+
+    def has_add_permission(self, request):
+        return self._is_city_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_city_admin(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._is_city_admin(request)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            audit_log(
+                actor=request.user,
+                action="core.calendarday.change" if change else "core.calendarday.add",
+                target=obj,
+                details={"kind": obj.kind, "via": "admin"},
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_log(
+                actor=request.user,
+                action="core.calendarday.delete",
+                target=obj,
+                details={"via": "admin"},
+            )
+            super().delete_model(request, obj)
