@@ -1,0 +1,1 @@
+from apps.activities.tests.fixtures import aworld  # noqa: F401
