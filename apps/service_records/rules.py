@@ -56,12 +56,23 @@ def check_record(
     late_reason: str = "",
     exclude_pk: int | None = None,
     now: datetime.datetime | None = None,
+    recorded_at: datetime.datetime | None = None,
 ) -> RuleResult:
+    """``recorded_at`` is when the record counts as recorded for the deadline (a correction
+    keeps its first submission's moment); it defaults to ``now``."""
     now = now or timezone.now()
+    recorded_at = recorded_at or now
     errors: dict[str, list[str]] = {}
 
     def add(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
+
+    if started_at is None:
+        add("started_at", _("Give the start time."))
+    if ended_at is None:
+        add("ended_at", _("Give the end time."))
+    if errors:
+        raise ValidationError(errors)
 
     keyword = non_volunteer_keyword(activity_name)
     if keyword:
@@ -144,7 +155,7 @@ def check_record(
             )
 
     end_day = timezone.localtime(ended_at).date()
-    days_since = working_days_after(end_day, timezone.localtime(now).date())
+    days_since = working_days_after(end_day, timezone.localtime(recorded_at).date())
     limit_days = settings.RECORDING_DEADLINE_WORKING_DAYS
     is_late = days_since > limit_days
     if is_late and not (late_reason or "").strip():

@@ -20,16 +20,69 @@ from apps.core.services import audit_log
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
 
 from . import signals
+from .checks import content_fingerprint, refresh_flags
+from .evidence import store_photos, validate_photos
 from .models import RecordSource, RecordStatus, ServiceRecord
 from .rules import check_record
+
+#: What the volunteer (or whoever entered the record) may correct before approval.
+EDITABLE_FIELDS = frozenset(
+    {
+        "activity_name",
+        "category",
+        "started_at",
+        "ended_at",
+        "duration_minutes",
+        "place",
+        "content",
+        "responsible_person",
+        "community",
+        "care_recipient",
+        "late_reason",
+    }
+)
 
 
 def _lock_volunteer(volunteer) -> None:
     get_user_model().objects.select_for_update().filter(pk=volunteer.pk).first()
 
 
-def _lock_record(record: ServiceRecord) -> ServiceRecord:
+def lock_record(record: ServiceRecord) -> ServiceRecord:
     return ServiceRecord.objects.select_for_update().get(pk=record.pk)
+
+
+_lock_record = lock_record
+
+
+def require_editable(record: ServiceRecord) -> None:
+    """Approved records are locked; revoked ones are closed."""
+    if record.status == RecordStatus.APPROVED:
+        raise ValidationError(
+            _(
+                "This record has been approved and is locked. Ask a reviewer to reopen it, "
+                "with a reason, if it needs correcting."
+            ),
+            code="locked",
+        )
+    if record.status == RecordStatus.REVOKED:
+        raise ValidationError(
+            _("This record has been revoked and can no longer be changed."), code="revoked"
+        )
+
+
+def _required_text(fields: dict) -> dict:
+    missing = {}
+    for field, message in (
+        ("activity_name", _("Give the activity's name.")),
+        ("content", _("Say what was done.")),
+        ("place", _("Give the place.")),
+        ("responsible_person", _("Name the person responsible.")),
+    ):
+        if not fields.get(field):
+            missing[field] = [message]
+    if fields.get("category") is None:
+        missing["category"] = [_("Choose a service category.")]
+    return missing
 
 
 def _duration(started_at, ended_at, duration_minutes: int | None) -> int:
@@ -62,9 +115,12 @@ def service_record_submit(
     care_recipient=None,
     request=None,
     late_reason: str = "",
+    photos: Iterable = (),
     now: datetime.datetime | None = None,
 ) -> ServiceRecord:
-    """Record one service. Raises ValidationError (per field) when a recording rule is broken."""
+    """Record one service. Raises ValidationError (per field) when a recording rule is broken,
+    with nothing saved. ``photos`` are uploaded files, checked and stored as evidence."""
+    photos = validate_photos(photos)
     _lock_volunteer(volunteer)
     duration_minutes = _duration(started_at, ended_at, duration_minutes)
     activity_name = (activity_name or "").strip()
@@ -79,17 +135,15 @@ def service_record_submit(
         community = community or activity.community
         if not responsible_person and activity.responsible_id:
             responsible_person = activity.responsible.get_full_name()
-    missing = {}
-    for field, value, message in (
-        ("activity_name", activity_name, _("Give the activity's name.")),
-        ("content", content, _("Say what was done.")),
-        ("place", place, _("Give the place.")),
-        ("responsible_person", responsible_person, _("Name the person responsible.")),
-    ):
-        if not value:
-            missing[field] = [message]
-    if category is None:
-        missing["category"] = [_("Choose a service category.")]
+    missing = _required_text(
+        {
+            "activity_name": activity_name,
+            "content": content,
+            "place": place,
+            "responsible_person": responsible_person,
+            "category": category,
+        }
+    )
     if missing:
         raise ValidationError(missing)
     result = check_record(
@@ -123,15 +177,104 @@ def service_record_submit(
         late_reason=(late_reason or "").strip() if result.is_late else "",
         within_working_hours=result.within_working_hours,
         submitted_by=actor if actor is not None and actor.is_authenticated else None,
+        content_fingerprint=content_fingerprint(content),
     )
+    if now is not None:
+        record.created_at = now
     record.save()
+    if photos:
+        store_photos(actor=actor, record=record, photos=photos)
     audit_log(
         actor=actor,
         action="service_record.submit",
         target=record,
-        details={"source": source, "late": result.is_late, "minutes": duration_minutes},
+        details={
+            "source": source,
+            "late": result.is_late,
+            "minutes": duration_minutes,
+            "photos": len(photos),
+        },
     )
+    refresh_flags(record)
     return record
+
+
+def may_edit(actor, record: ServiceRecord) -> bool:
+    """The volunteer, or whoever entered the record for them."""
+    return bool(actor and actor.is_authenticated) and actor.pk in (
+        record.volunteer_id,
+        record.submitted_by_id,
+    )
+
+
+@transaction.atomic
+def service_record_update(
+    *, actor, record: ServiceRecord, now: datetime.datetime | None = None, **fields
+) -> ServiceRecord:
+    """Correct a record awaiting review or rejected: it goes (back) to review, the recording
+    rules run again (against the volunteer's other records) and so do the checks.
+
+    When the start or end changes and no duration is given, the duration becomes the new span.
+    The deadline still counts from the first submission: a correction is not a late entry.
+    """
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"service_record_update() cannot change {sorted(unknown)}")
+    if not may_edit(actor, record):
+        raise PermissionDenied(_("Only the volunteer or whoever entered the record may change it."))
+    _lock_volunteer(record.volunteer)
+    stored = lock_record(record)
+    require_editable(stored)
+    for field in ("activity_name", "place", "content", "responsible_person", "late_reason"):
+        if field in fields:
+            fields[field] = (fields[field] or "").strip()
+    times_changed = any(
+        field in fields and fields[field] != getattr(stored, field)
+        for field in ("started_at", "ended_at")
+    )
+    if times_changed and fields.get("duration_minutes") is None:
+        fields["duration_minutes"] = _duration(
+            fields.get("started_at", stored.started_at),
+            fields.get("ended_at", stored.ended_at),
+            None,
+        )
+    values = {field: getattr(stored, field) for field in EDITABLE_FIELDS}
+    values.update(fields)
+    missing = _required_text(values)
+    if missing:
+        raise ValidationError(missing)
+    result = check_record(
+        volunteer=stored.volunteer,
+        activity_name=values["activity_name"],
+        started_at=values["started_at"],
+        ended_at=values["ended_at"],
+        duration_minutes=values["duration_minutes"],
+        late_reason=values["late_reason"],
+        exclude_pk=stored.pk,
+        now=now,
+        recorded_at=stored.created_at,
+    )
+    changed = sorted(f for f in fields if fields[f] != getattr(stored, f))
+    for field, value in values.items():
+        setattr(stored, field, value)
+    previous_status = stored.status
+    stored.activity_name = stored.activity_name[:128]
+    stored.place = stored.place[:255]
+    stored.responsible_person = stored.responsible_person[:64]
+    stored.is_late = result.is_late
+    stored.late_reason = stored.late_reason if result.is_late else ""
+    stored.within_working_hours = result.within_working_hours
+    stored.content_fingerprint = content_fingerprint(stored.content)
+    stored.status = RecordStatus.SUBMITTED
+    stored.save()
+    audit_log(
+        actor=actor,
+        action="service_record.update",
+        target=stored,
+        details={"fields": changed, "previous_status": previous_status},
+    )
+    refresh_flags(stored)
+    return stored
 
 
 def _team_members(team: Team, volunteers: Iterable) -> None:
@@ -163,6 +306,10 @@ def service_record_enter_for_team(
     if not volunteers:
         raise ValidationError({"volunteers": [_("Choose at least one volunteer.")]})
     _team_members(team, volunteers)
+    # Lock everyone first, in one order, so two leaders entering overlapping teams cannot
+    # deadlock on each other's volunteers.
+    for volunteer in sorted(volunteers, key=lambda v: v.pk):
+        _lock_volunteer(volunteer)
     records = []
     for volunteer in volunteers:
         try:
@@ -274,7 +421,7 @@ def service_record_reopen(*, actor, record: ServiceRecord, reason: str) -> Servi
         actor=actor,
         action="service_record.reopen",
         target=stored,
-        details={"reason": reason, "approved_by": record.reviewed_by_id},
+        details={"reason": reason, "approved_by": stored.reviewed_by_id},
     )
     signals.record_unapproved.send(sender=ServiceRecord, record=stored, actor=actor, reason=reason)
     return stored

@@ -1,0 +1,591 @@
+"""Benchmark "my records" and record submit against a trivial view, served by gunicorn.
+
+    DATABASE_URL=postgres://… DEBUG=0 SECRET_KEY=… ALLOWED_HOSTS=127.0.0.1,localhost \\
+        python manage.py benchmark_portal --duration 20 --clients 16
+
+What it does:
+
+* makes sure there is a volunteer with about 500 records across the year and a team (creates
+  them if missing, and removes them at the end only if it created them);
+* starts gunicorn on a free local port against the configured database, with a settings
+  module generated in a temporary directory that only swaps ``ROOT_URLCONF`` for this module:
+  its URLconf is the project's plus ``/__bench__/trivial``, a view that answers "ok" through
+  the same middleware (session, sign-in, CSRF, locale). So the project's URLs stay untouched
+  and the baseline pays the same per-request costs as the pages;
+* signs in by writing a session row per client and sending its cookie; gets a CSRF token
+  from the record form the way a browser does;
+* runs ``--clients`` threads (standard library ``http.client``, keep-alive) for
+  ``--duration`` seconds per scenario and prints requests/s, p50 and p95; every submit uses
+  a new one-minute slot on a day the volunteer has no records, so the recording rules accept
+  it (late entries carry a reason);
+* PASS when each page reaches half the trivial view's throughput and its p95 is under 100 ms.
+
+Requests carry ``X-Forwarded-Proto: https`` (and a matching ``Origin`` for the POSTs), as a
+TLS-terminating proxy in front of gunicorn would send, so a production configuration
+(``SECURE_SSL_REDIRECT``, secure cookies) is measured as deployed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import http.client
+import itertools
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+VOLUNTEER_USERNAME = "benchmark_volunteer"
+ORGANIZATION_CODE = "BENCH-ORG"
+TEAM_NAME = "性能基准测试志愿服务队"
+SEED_RECORDS = 500
+SUBMIT_NAME = "性能基准测试提交"
+SLOTS_PER_DAY = 600  # one-minute records two minutes apart: 10 hours a day, under the cap
+TRIVIAL_PATH = "/__bench__/trivial"
+GOAL_SHARE = 0.5
+GOAL_P95_MS = 100.0
+
+
+# The URLconf gunicorn serves: the project's, plus the trivial view. -----------------------------
+
+
+def trivial(request):
+    from django.http import HttpResponse
+
+    return HttpResponse("ok", content_type="text/plain")
+
+
+def __getattr__(name):
+    # Built on first use so that importing the command does not load every URL module.
+    if name == "urlpatterns":
+        from django.urls import include, path
+
+        project = settings.BENCHMARK_PROJECT_URLCONF
+        return [path(TRIVIAL_PATH.lstrip("/"), trivial), path("", include(project))]
+    raise AttributeError(name)
+
+
+# Data ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Fixture:
+    volunteer: object
+    team: object
+    created: list = field(default_factory=list)  # what to delete at the end, in order
+
+
+def _local(day: datetime.date, minutes: int) -> datetime.datetime:
+    return timezone.make_aware(
+        datetime.datetime.combine(day, datetime.time())
+    ) + datetime.timedelta(minutes=minutes)
+
+
+@transaction.atomic
+def ensure_fixture(stdout) -> Fixture:
+    from apps.accounts.models import ServiceCategory, User
+    from apps.organizations.models import OrganizationKind, PartyOrganization
+    from apps.service_records.models import RecordSource, RecordStatus, ServiceRecord
+    from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
+
+    created = []
+    volunteer = User.objects.filter(username=VOLUNTEER_USERNAME).first()
+    if volunteer is None:
+        volunteer = User.objects.create_user(
+            username=VOLUNTEER_USERNAME, password=None, real_name="基准志愿者"
+        )
+        created.append(volunteer)
+    organization = PartyOrganization.objects.filter(code=ORGANIZATION_CODE).first()
+    if organization is None:
+        organization = PartyOrganization.objects.create(
+            name="性能基准测试党支部", code=ORGANIZATION_CODE, kind=OrganizationKind.BRANCH
+        )
+        created.append(organization)
+    team = Team.objects.filter(organization=organization, name=TEAM_NAME).first()
+    if team is None:
+        team = Team.objects.create(organization=organization, name=TEAM_NAME)
+        created.append(team)
+    membership = TeamMembership.objects.filter(
+        team=team, user=volunteer, status=TeamMembershipStatus.ACTIVE
+    ).first()
+    if membership is None:
+        membership = TeamMembership.objects.create(
+            team=team, user=volunteer, status=TeamMembershipStatus.ACTIVE
+        )
+        created.append(membership)
+    existing = ServiceRecord.objects.filter(volunteer=volunteer).exclude(activity_name=SUBMIT_NAME)
+    if not existing.exists():
+        category = ServiceCategory.objects.filter(is_active=True).first()
+        if category is None:
+            raise CommandError("No service category: run the migrations first.")
+        today = timezone.localdate()
+        first = datetime.date(today.year, 1, 1)
+        if (today - first).days < 180:  # early in the year: spread over the last twelve months
+            first = today - datetime.timedelta(days=365)
+        days = (today - first).days
+        statuses = [RecordStatus.APPROVED] * 7 + [RecordStatus.SUBMITTED] * 2
+        statuses += [RecordStatus.REJECTED]
+        rows = []
+        for n in range(SEED_RECORDS):
+            day = first + datetime.timedelta(days=n % days)
+            start = _local(day, (8 + 2 * (n // days)) * 60)
+            rows.append(
+                ServiceRecord(
+                    volunteer=volunteer,
+                    activity_name=f"社区敬老服务 {n + 1}",
+                    category=category,
+                    started_at=start,
+                    ended_at=start + datetime.timedelta(hours=2),
+                    service_date=day,
+                    duration_minutes=110,
+                    place="桂园社区活动室",
+                    content=f"为社区老人提供第 {n + 1} 次上门服务",
+                    organization=organization,
+                    responsible_person="基准队长",
+                    team=team,
+                    source=RecordSource.SELF_REPORTED,
+                    status=statuses[n % len(statuses)],
+                )
+            )
+        ServiceRecord.objects.bulk_create(rows, batch_size=500)
+        created.append(("records", volunteer.pk))
+        stdout.write(f"Created {SEED_RECORDS} records for {VOLUNTEER_USERNAME}.")
+    return Fixture(volunteer=volunteer, team=team, created=created)
+
+
+def remove_fixture(fixture: Fixture) -> None:
+    from apps.service_records.models import ServiceRecord
+
+    with transaction.atomic():
+        for item in reversed(fixture.created):
+            if isinstance(item, tuple):
+                ServiceRecord.objects.filter(volunteer_id=item[1]).delete()
+            else:
+                type(item).objects.filter(pk=item.pk).delete()
+
+
+def free_days(volunteer, *, count: int) -> list[datetime.date]:
+    """Past days on which the volunteer has no record at all, newest first."""
+    from apps.service_records.models import ServiceRecord
+
+    taken = set(
+        ServiceRecord.objects.filter(volunteer=volunteer).values_list("service_date", flat=True)
+    )
+    day = timezone.localdate() - datetime.timedelta(days=1)
+    days = []
+    while len(days) < count:
+        if day not in taken:
+            days.append(day)
+        day -= datetime.timedelta(days=1)
+    return days
+
+
+def _model_backend() -> str:
+    """The first configured backend that signs users in from the database (not axes)."""
+    from django.contrib.auth.backends import ModelBackend
+    from django.utils.module_loading import import_string
+
+    for path in settings.AUTHENTICATION_BACKENDS:
+        if issubclass(import_string(path), ModelBackend):
+            return path
+    raise CommandError("No database authentication backend is configured.")
+
+
+def make_session(user) -> str:
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = _model_backend()
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.set_expiry(3600)
+    session.create()
+    return session.session_key
+
+
+# The clients ------------------------------------------------------------------------------------
+
+
+class Client:
+    """One keep-alive connection with its own session, like one phone."""
+
+    def __init__(self, port: int, session_key: str):
+        self.port = port
+        self.cookies = {settings.SESSION_COOKIE_NAME: session_key}
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        self.origin = f"https://127.0.0.1:{port}"
+
+    def _headers(self, extra=None) -> dict:
+        headers = {
+            "Host": f"127.0.0.1:{self.port}",
+            "X-Forwarded-Proto": "https",
+            "Accept-Language": "zh-hans",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
+        }
+        headers.update(extra or {})
+        return headers
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes]:
+        extra = None
+        if body is not None:
+            extra = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Origin": self.origin,
+                "Referer": self.origin + path,
+            }
+        try:
+            self.connection.request(method, path, body=body, headers=self._headers(extra))
+            response = self.connection.getresponse()
+        except (http.client.HTTPException, OSError):
+            # The server closed a kept-alive connection: open a new one once.
+            self.connection.close()
+            self.connection.request(method, path, body=body, headers=self._headers(extra))
+            response = self.connection.getresponse()
+        content = response.read()
+        for header, value in response.getheaders():
+            if header.lower() == "set-cookie":
+                name, _, rest = value.partition("=")
+                self.cookies[name.strip()] = rest.split(";", 1)[0]
+        return response.status, content
+
+    def close(self):
+        self.connection.close()
+
+
+@dataclass
+class Result:
+    name: str
+    requests: int
+    errors: int
+    seconds: float
+    latencies: list[float]
+    first_error: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, share: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
+
+
+def run_scenario(name, clients, make_request, *, seconds: float, warmup: float) -> Result:
+    """Every client loops ``make_request(client)`` until the time is up; warm-up not counted."""
+    latencies: list[list[float]] = [[] for _ in clients]
+    errors = [0] * len(clients)
+    first_error = [""]
+    start_barrier = threading.Barrier(len(clients) + 1)
+    bounds = {}
+
+    def loop(index, client):
+        start_barrier.wait()
+        while time.perf_counter() < bounds["end"]:
+            began = time.perf_counter()
+            ok, detail = make_request(client)
+            finished = time.perf_counter()
+            if began < bounds["measure_from"]:
+                continue
+            if ok:
+                latencies[index].append(finished - began)
+            else:
+                errors[index] += 1
+                if not first_error[0]:
+                    first_error[0] = detail
+            if finished > bounds["end"]:
+                break
+
+    threads = [
+        threading.Thread(target=loop, args=(i, c), daemon=True) for i, c in enumerate(clients)
+    ]
+    for thread in threads:
+        thread.start()
+    now = time.perf_counter()
+    bounds["measure_from"] = now + warmup
+    bounds["end"] = now + warmup + seconds
+    start_barrier.wait()
+    for thread in threads:
+        thread.join()
+    flat = list(itertools.chain.from_iterable(latencies))
+    return Result(name, len(flat), sum(errors), seconds, flat, first_error[0])
+
+
+# The command ----------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Command(BaseCommand):
+    help = (
+        "Serve the portal with gunicorn and measure 'my records' and record submit against a "
+        "trivial view (requests/s, p50, p95) with concurrent keep-alive clients."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
+        parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
+        parser.add_argument(
+            "--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers"
+        )
+        parser.add_argument(
+            "--threads", type=int, default=1, help="threads per gunicorn worker (gthread)"
+        )
+        parser.add_argument("--warmup", type=float, default=2.0, help="seconds not measured")
+
+    def handle(self, *args, **options):
+        if connection.vendor == "sqlite":
+            self.stderr.write(
+                "Warning: SQLite serialises writes; measure on PostgreSQL (DATABASE_URL)."
+            )
+        fixture = ensure_fixture(self.stdout)
+        sessions = [make_session(fixture.volunteer) for _ in range(options["clients"])]
+        port = _free_port()
+        server, workdir = self._start_gunicorn(port, options)
+        clients = []
+        try:
+            self._wait_until_up(port, server)
+            clients = [Client(port, key) for key in sessions]
+            results = self._measure(clients, fixture, options)
+        finally:
+            for client in clients:
+                client.close()
+            self._stop(server)
+            shutil.rmtree(workdir, ignore_errors=True)
+            self._clean_up(fixture, sessions)
+        return self._report(results, options)
+
+    # gunicorn ------------------------------------------------------------------------------
+
+    def _start_gunicorn(self, port: int, options):
+        workdir = tempfile.mkdtemp(prefix="benchmark_portal_")
+        with open(os.path.join(workdir, "benchmark_settings.py"), "w") as module:
+            module.write(
+                f"from {os.environ.get('DJANGO_SETTINGS_MODULE', 'volunteer_platform.settings')}"
+                " import *  # noqa\n"
+                f"ROOT_URLCONF = {__name__!r}\n"
+                f"BENCHMARK_PROJECT_URLCONF = {settings.ROOT_URLCONF!r}\n"
+            )
+        env = dict(os.environ)
+        env["DJANGO_SETTINGS_MODULE"] = "benchmark_settings"
+        env["PYTHONPATH"] = os.pathsep.join(
+            [workdir, str(settings.BASE_DIR), env.get("PYTHONPATH", "")]
+        ).rstrip(os.pathsep)
+        command = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "volunteer_platform.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(options["workers"]),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(options["threads"]),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(settings.BASE_DIR),
+        ]
+        self.stdout.write(
+            f"gunicorn on 127.0.0.1:{port}: {options['workers']} workers × "
+            f"{options['threads']} threads; database {connection.vendor}"
+        )
+        server = subprocess.Popen(command, env=env, start_new_session=True)
+        return server, workdir
+
+    def _wait_until_up(self, port, server, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if server.poll() is not None:
+                raise CommandError(f"gunicorn exited with {server.returncode}")
+            with contextlib.suppress(OSError, http.client.HTTPException):
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                probe.request(
+                    "GET",
+                    "/healthz",
+                    headers={"Host": f"127.0.0.1:{port}", "X-Forwarded-Proto": "https"},
+                )
+                status = probe.getresponse().status
+                probe.close()
+                if status == 200:
+                    return
+            time.sleep(0.3)
+        raise CommandError("gunicorn did not answer in time")
+
+    def _stop(self, server):
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait()
+
+    # Measuring -----------------------------------------------------------------------------
+
+    def _measure(self, clients, fixture, options) -> list[Result]:
+        list_path = reverse("portal:record-list")
+        new_path = reverse("portal:record-new")
+        from apps.accounts.models import ServiceCategory
+
+        category = ServiceCategory.objects.filter(is_active=True).first()
+        # CSRF as a browser gets it: the form page sets the cookie and holds the token.
+        tokens = {}
+        for client in clients:
+            status, page = client.request("GET", new_path)
+            if status != 200:
+                raise CommandError(f"GET {new_path} answered {status}: {page[:200]!r}")
+            match = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+            if not match:
+                raise CommandError("No CSRF token on the record form.")
+            tokens[id(client)] = match.group(1).decode()
+
+        rough = (options["duration"] + options["warmup"]) * 2000  # generous upper bound
+        days = free_days(fixture.volunteer, count=int(rough // SLOTS_PER_DAY) + 2)
+        slots = itertools.count()
+        slot_lock = threading.Lock()
+
+        def next_slot():
+            with slot_lock:
+                n = next(slots)
+            day = days[n // SLOTS_PER_DAY]
+            start = (n % SLOTS_PER_DAY) * 2
+            return day, start
+
+        def get(path, expected=200):
+            def call(client):
+                status, body = client.request("GET", path)
+                return status == expected, f"GET {path}: {status}"
+
+            return call
+
+        def submit(client):
+            day, minute = next_slot()
+            start = _local(day, minute)
+            body = urlencode(
+                {
+                    "csrfmiddlewaretoken": tokens[id(client)],
+                    "activity_name": SUBMIT_NAME,
+                    "category": category.pk,
+                    "service_date": day.isoformat(),
+                    "start_time": start.strftime("%H:%M"),
+                    "end_time": (start + datetime.timedelta(minutes=1)).strftime("%H:%M"),
+                    "place": "基准测试地点",
+                    "content": "性能基准测试自动提交的服务记录",
+                    "team": fixture.team.pk,
+                    "responsible_person": "基准队长",
+                    "late_reason": "性能基准测试补录",
+                }
+            )
+            status, content = client.request("POST", new_path, body)
+            if status == 302:
+                return True, ""
+            errors = re.findall(rb'invalid-feedback d-block">([^<]+)<', content)
+            return False, f"POST {new_path}: {status} {b' | '.join(errors).decode()[:300]}"
+
+        scenarios = [
+            ("trivial view", get(TRIVIAL_PATH)),
+            ("my records (record-list)", get(list_path)),
+            ("record submit (POST record-new)", submit),
+        ]
+        results = []
+        for name, call in scenarios:
+            self.stdout.write(f"… {name}")
+            results.append(
+                run_scenario(
+                    name, clients, call, seconds=options["duration"], warmup=options["warmup"]
+                )
+            )
+        return results
+
+    # Report and clean-up -------------------------------------------------------------------
+
+    def _report(self, results: list[Result], options):
+        baseline = results[0]
+        lines = [
+            "",
+            f"{options['clients']} clients, {options['duration']:g} s each, "
+            f"{options['workers']} gunicorn workers × {options['threads']} threads, "
+            f"database {connection.vendor}",
+            f"{'scenario':<34}{'req/s':>9}{'share':>8}{'p50 ms':>9}{'p95 ms':>9}"
+            f"{'errors':>8}  verdict",
+        ]
+        passed = True
+        for result in results:
+            share = result.rate / baseline.rate if baseline.rate else 0.0
+            verdict = ""
+            if result is not baseline:
+                ok = (
+                    share >= GOAL_SHARE
+                    and result.percentile(0.95) < GOAL_P95_MS
+                    and not result.errors
+                )
+                passed &= ok
+                verdict = "PASS" if ok else "FAIL"
+            lines.append(
+                f"{result.name:<34}{result.rate:>9.1f}{share:>7.0%} {result.p50:>8.1f}"
+                f"{result.percentile(0.95):>9.1f}{result.errors:>8}  {verdict}"
+            )
+            if result.first_error:
+                lines.append(f"    first error: {result.first_error}")
+        lines.append(
+            f"Goal: at least {GOAL_SHARE:.0%} of the trivial view's throughput and "
+            f"p95 < {GOAL_P95_MS:g} ms: {'PASS' if passed else 'FAIL'}"
+        )
+        self.stdout.write("\n".join(lines))
+        if not passed:
+            raise CommandError("The benchmark goal was not met.", returncode=2)
+
+    def _clean_up(self, fixture: Fixture, sessions: list[str]) -> None:
+        from django.contrib.sessions.models import Session
+
+        from apps.core.models import AuditEntry
+        from apps.service_records.models import Evaluation, Evidence, ServiceRecord
+
+        with transaction.atomic():
+            made = ServiceRecord.objects.filter(
+                volunteer=fixture.volunteer, activity_name=SUBMIT_NAME
+            )
+            ids = [str(pk) for pk in made.values_list("pk", flat=True)]
+            Evidence.objects.filter(record__in=made).delete()
+            Evaluation.objects.filter(record__in=made).delete()
+            for start in range(0, len(ids), 500):
+                AuditEntry.objects.filter(
+                    action="service_record.submit", target_id__in=ids[start : start + 500]
+                ).delete()
+            made.delete()
+            Session.objects.filter(session_key__in=sessions).delete()
+        if fixture.created:
+            remove_fixture(fixture)
+            self.stdout.write("Removed the benchmark's volunteer, team and records.")

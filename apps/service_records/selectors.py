@@ -1,0 +1,178 @@
+"""Reads with a rule: whose records a user sees, what counts as hours, what waits for review.
+
+Hours count when approved, never before (pending hours are shown apart). Every list starts
+from ``ServiceRecord.objects.visible_to(user)`` or ``manageable_by(user)`` and selects the
+related rows a page shows, so its query count does not grow with its rows.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+from django.conf import settings
+from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractMonth
+
+from apps.communities.models import CommunityStaff
+from apps.core.scoping import get_user_scope
+from apps.teams.models import LEADING_ROLES, TeamMembership, TeamMembershipStatus
+
+from .models import Evaluation, Evidence, RecordStatus, ServiceRecord
+
+LIST_RELATED = ("volunteer", "category", "team", "community", "activity", "reviewed_by")
+
+
+def _with_related(queryset):
+    photos = (
+        Evidence.objects.filter(record=OuterRef("pk"))
+        .order_by()
+        .values("record")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.select_related(*LIST_RELATED).annotate(
+        evidence_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0)
+    )
+
+
+def service_record_list(
+    *,
+    user,
+    year: int | None = None,
+    status: str | None = None,
+    mine: bool = True,
+    volunteer=None,
+    team=None,
+    source: str | None = None,
+    is_late: bool | None = None,
+    flagged: bool | None = None,
+):
+    """Records for a list: by default the user's own ("my records"); ``mine=False`` gives
+    every record the user may see (the API, exports), narrowed by the other filters."""
+    records = ServiceRecord.objects.visible_to(user)
+    if mine:
+        records = records.filter(volunteer=user)
+    if volunteer is not None:
+        records = records.filter(volunteer=volunteer)
+    if team is not None:
+        records = records.filter(team=team)
+    if year:
+        records = records.in_year(year)
+    if status:
+        records = records.filter(status=status)
+    if source:
+        records = records.filter(source=source)
+    if is_late is not None:
+        records = records.filter(is_late=is_late)
+    if flagged is not None:
+        records = records.flagged() if flagged else records.filter(flags=[])
+    return _with_related(records).order_by("-started_at", "-pk")
+
+
+def hours_in_year(*, user, year: int, volunteer=None) -> dict:
+    """A volunteer's minutes in a year: approved (what counts) and pending (shown apart).
+
+    ``volunteer`` defaults to the user; someone else's hours only if the user sees them.
+    """
+    volunteer = volunteer or user
+    totals = (
+        ServiceRecord.objects.visible_to(user)
+        .filter(volunteer=volunteer)
+        .in_year(year)
+        .aggregate(
+            approved=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
+            pending=Sum("duration_minutes", filter=Q(status=RecordStatus.SUBMITTED)),
+        )
+    )
+    approved, pending = totals["approved"] or 0, totals["pending"] or 0
+    return {
+        "approved_minutes": approved,
+        "pending_minutes": pending,
+        "approved_hours": round(approved / 60, 1),
+        "pending_hours": round(pending / 60, 1),
+    }
+
+
+def approved_hours_total(*, volunteer) -> float:
+    """All-time approved hours of a volunteer (for the star level)."""
+    minutes = (
+        ServiceRecord.objects.counting()
+        .filter(volunteer=volunteer)
+        .aggregate(total=Sum("duration_minutes"))["total"]
+    )
+    return round((minutes or 0) / 60, 1)
+
+
+def star_level(*, hours) -> int:
+    """0–5 stars from all-time approved hours and settings.VOLUNTEER_STAR_HOURS."""
+    return bisect_right(sorted(settings.VOLUNTEER_STAR_HOURS), float(hours or 0))
+
+
+def may_review_any(user) -> bool:
+    """Whether the user holds a reviewing role at all: an organisation role that may change,
+    a team's leadership or a community's staff."""
+    if not user.is_authenticated:
+        return False
+    if get_user_scope(user).can_manage_any:
+        return True
+    leads = TeamMembership.objects.filter(
+        user=user, status=TeamMembershipStatus.ACTIVE, role__in=LEADING_ROLES
+    )
+    return leads.exists() or CommunityStaff.objects.active().filter(user=user).exists()
+
+
+def review_queue(*, user):
+    """Records awaiting the user's review (never their own), flagged ones first, oldest first."""
+    return (
+        _with_related(ServiceRecord.objects.manageable_by(user).pending())
+        .annotate(
+            is_flagged=Case(
+                When(flags=[], then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        .order_by("-is_flagged", "started_at", "pk")
+    )
+
+
+def team_records(*, user, team, year: int | None = None, status: str | None = None):
+    """A team's records as far as the user sees them (the leader's team page)."""
+    records = ServiceRecord.objects.visible_to(user).filter(team=team)
+    if year:
+        records = records.in_year(year)
+    if status:
+        records = records.filter(status=status)
+    return _with_related(records).order_by("-started_at", "-pk")
+
+
+def volunteer_hours_by_month(*, user, year: int, volunteer=None) -> list[dict]:
+    """Twelve rows ``{"month", "approved_minutes", "pending_minutes"}`` for one volunteer."""
+    volunteer = volunteer or user
+    rows = (
+        ServiceRecord.objects.visible_to(user)
+        .filter(volunteer=volunteer)
+        .in_year(year)
+        .annotate(month=ExtractMonth("service_date"))
+        .values("month")
+        .annotate(
+            approved=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
+            pending=Sum("duration_minutes", filter=Q(status=RecordStatus.SUBMITTED)),
+        )
+        .order_by("month")
+    )
+    by_month = {row["month"]: row for row in rows}
+    return [
+        {
+            "month": month,
+            "approved_minutes": (by_month.get(month) or {}).get("approved") or 0,
+            "pending_minutes": (by_month.get(month) or {}).get("pending") or 0,
+        }
+        for month in range(1, 13)
+    ]
+
+
+def evaluation_list(*, user):
+    return (
+        Evaluation.objects.visible_to(user)
+        .select_related("record", "record__volunteer", "rated_by")
+        .order_by("-created_at", "-pk")
+    )

@@ -1,0 +1,310 @@
+"""The recording rules (MCA Order 67), through the submit, enter-for-team and update services.
+
+Every refusal has its message checked (in Chinese, as the pages show it) and leaves the database
+as it was: no record, no photo, no audit entry.
+"""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import translation
+
+from apps.core.models import AuditEntry
+from apps.service_records import services
+from apps.service_records.models import Evidence, RecordSource, RecordStatus, ServiceRecord
+from apps.service_records.tests.helpers import NOW, at, category, join_team, make_record
+from conftest import zh
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _chinese():
+    with translation.override("zh-hans"):
+        yield
+
+
+def submit(volunteer, *, actor=None, **fields):
+    fields.setdefault("activity_name", "陪伴独居老人")
+    fields.setdefault("category", category())
+    fields.setdefault("started_at", at("2026-11-12", 9))
+    fields.setdefault("ended_at", at("2026-11-12", 11))
+    fields.setdefault("place", "桂园社区")
+    fields.setdefault("content", "上门陪伴聊天")
+    fields.setdefault("responsible_person", "李明")
+    fields.setdefault("now", NOW)
+    return services.service_record_submit(actor=actor or volunteer, volunteer=volunteer, **fields)
+
+
+def _state():
+    return (ServiceRecord.objects.count(), Evidence.objects.count(), AuditEntry.objects.count())
+
+
+def refused(call, field):
+    """Run ``call``; it must refuse with a message on ``field`` and change nothing."""
+    before = _state()
+    with pytest.raises(ValidationError) as caught:
+        call()
+    assert _state() == before
+    return caught.value.message_dict[field]
+
+
+def test_a_good_record_is_saved_with_its_facts(volunteer):
+    record = submit(volunteer)
+    assert record.status == RecordStatus.SUBMITTED
+    assert record.duration_minutes == 120
+    assert record.service_date == datetime.date(2026, 11, 12)
+    assert record.within_working_hours
+    assert not record.is_late
+    assert record.content_fingerprint
+    assert record.created_at == NOW
+    assert AuditEntry.objects.filter(action="service_record.submit").count() == 1
+
+
+def test_overlapping_records_are_refused(volunteer):
+    submit(volunteer, activity_name="助老理发")
+    messages = refused(
+        lambda: submit(volunteer, started_at=at("2026-11-12", 10), ended_at=at("2026-11-12", 12)),
+        "started_at",
+    )
+    expected = zh(
+        "This overlaps the record “%(name)s” from %(start)s to %(end)s: one person "
+        "cannot serve twice at the same time."
+    ) % {"name": "助老理发", "start": "2026-11-12 09:00", "end": "2026-11-12 11:00"}
+    assert messages == [expected]
+
+
+def test_back_to_back_records_do_not_overlap(volunteer):
+    submit(volunteer)
+    submit(volunteer, started_at=at("2026-11-12", 11), ended_at=at("2026-11-12", 12))
+    assert ServiceRecord.objects.count() == 2
+
+
+def test_a_rejected_record_does_not_block_its_time(volunteer):
+    make_record(volunteer, start=at("2026-11-12", 9), status=RecordStatus.REJECTED)
+    submit(volunteer)
+    assert ServiceRecord.objects.count() == 2
+
+
+def test_25_hours_in_a_day_are_refused(volunteer):
+    messages = refused(
+        lambda: submit(
+            volunteer,
+            started_at=at("2026-11-11", 0),
+            ended_at=at("2026-11-12", 1),
+            duration_minutes=25 * 60,
+        ),
+        "duration_minutes",
+    )
+    assert messages == [
+        zh("At most %(hours)d hours of service can be recorded for one day.") % {"hours": 12}
+    ]
+
+
+def test_a_day_cannot_add_up_to_more_than_the_cap(volunteer):
+    make_record(volunteer, start=at("2026-11-12", 6), minutes=10 * 60)
+    messages = refused(
+        lambda: submit(volunteer, started_at=at("2026-11-12", 17), ended_at=at("2026-11-12", 20)),
+        "duration_minutes",
+    )
+    assert messages == [
+        zh(
+            "At most %(hours)d hours of service can be recorded for one day; "
+            "%(day)s already has %(existing)s hours."
+        )
+        % {"hours": 12, "day": "2026-11-12", "existing": 10.0}
+    ]
+
+
+def test_the_daily_cap_is_configurable(volunteer, settings):
+    settings.SERVICE_RECORD_MAX_HOURS_PER_DAY = 1
+    refused(lambda: submit(volunteer), "duration_minutes")
+
+
+def test_a_future_date_is_refused(volunteer):
+    messages = refused(
+        lambda: submit(volunteer, started_at=at("2026-11-17", 9), ended_at=at("2026-11-17", 11)),
+        "ended_at",
+    )
+    assert messages == [zh("Service can only be recorded once it has ended, not in advance.")]
+
+
+def test_a_service_still_running_is_refused(volunteer):
+    refused(
+        lambda: submit(volunteer, started_at=at("2026-11-16", 9), ended_at=at("2026-11-16", 11)),
+        "ended_at",
+    )
+
+
+def test_end_before_start_is_refused(volunteer):
+    messages = refused(
+        lambda: submit(volunteer, started_at=at("2026-11-12", 11), ended_at=at("2026-11-12", 9)),
+        "ended_at",
+    )
+    assert zh("The end must be after the start.") in messages
+
+
+@pytest.mark.parametrize("minutes", [0, -30])
+def test_zero_or_negative_duration_is_refused(volunteer, minutes):
+    messages = refused(lambda: submit(volunteer, duration_minutes=minutes), "duration_minutes")
+    assert messages == [zh("The service time must be more than zero.")]
+
+
+def test_a_duration_longer_than_the_span_is_refused(volunteer):
+    messages = refused(lambda: submit(volunteer, duration_minutes=180), "duration_minutes")
+    assert messages == [
+        zh(
+            "The service time (%(minutes)d minutes) cannot be longer than the time "
+            "from start to end (%(span)d minutes)."
+        )
+        % {"minutes": 180, "span": 120}
+    ]
+
+
+def test_travel_can_be_left_out_of_the_duration(volunteer):
+    record = submit(volunteer, duration_minutes=90)
+    assert record.duration_minutes == 90
+
+
+@pytest.mark.parametrize(
+    ("name", "keyword"),
+    [
+        ("志愿服务工作会议", "会议"),
+        ("志愿者聚餐", "聚餐"),
+        ("团建拓展", "团建"),
+        ("文艺汇演彩排", "彩排"),
+        ("商业促销活动", "商业"),
+    ],
+)
+def test_non_volunteer_activities_are_refused(volunteer, name, keyword):
+    messages = refused(lambda: submit(volunteer, activity_name=name), "activity_name")
+    assert messages == [
+        zh(
+            "“%(keyword)s” is not volunteer service: meetings, dinners, team-building, "
+            "rehearsals and commercial events are not recorded (MCA Order 67 Art. 17)."
+        )
+        % {"keyword": keyword}
+    ]
+
+
+def test_missing_facts_are_named(volunteer):
+    before = _state()
+    with pytest.raises(ValidationError) as caught:
+        submit(volunteer, activity_name=" ", place="", content="", category=None)
+    assert _state() == before
+    errors = caught.value.message_dict
+    assert errors["activity_name"] == [zh("Give the activity's name.")]
+    assert errors["place"] == [zh("Give the place.")]
+    assert errors["content"] == [zh("Say what was done.")]
+    assert errors["category"] == [zh("Choose a service category.")]
+
+
+# Late entries (补录) ----------------------------------------------------------------------------
+
+
+def test_the_tenth_working_day_is_in_time(volunteer):
+    # 2026-11-02 (Monday) to 2026-11-16: ten working days.
+    record = submit(volunteer, started_at=at("2026-11-02", 9), ended_at=at("2026-11-02", 11))
+    assert not record.is_late
+    assert record.late_reason == ""
+
+
+def test_the_eleventh_working_day_needs_a_reason(volunteer):
+    # 2026-10-30 (Friday) to 2026-11-16 (Monday): eleven working days.
+    fields = {"started_at": at("2026-10-30", 9), "ended_at": at("2026-10-30", 11)}
+    messages = refused(lambda: submit(volunteer, **fields), "late_reason")
+    assert messages == [
+        zh(
+            "This service ended %(days)d working days ago; records are due within "
+            "%(limit)d working days. Give a reason for the late entry (补录): a "
+            "reviewer will check it."
+        )
+        % {"days": 11, "limit": 10}
+    ]
+    record = submit(volunteer, late_reason="社区停电，当时无法登记", **fields)
+    assert record.is_late
+    assert record.late_reason == "社区停电，当时无法登记"
+
+
+def test_the_deadline_skips_the_national_day_week(volunteer):
+    fields = {"started_at": at("2026-09-30", 9), "ended_at": at("2026-09-30", 11)}
+    in_time = submit(volunteer, now=at("2026-10-20", 18), **fields)
+    assert not in_time.is_late
+    in_time.status = RecordStatus.REJECTED
+    in_time.save()
+    refused(lambda: submit(volunteer, now=at("2026-10-21", 9), **fields), "late_reason")
+
+
+# Entering for a team ----------------------------------------------------------------------------
+
+
+def team_fields():
+    return {
+        "activity_name": "清理楼道杂物",
+        "category": category(),
+        "started_at": at("2026-11-14", 9),
+        "ended_at": at("2026-11-14", 11),
+        "place": "桂园社区3栋",
+        "content": "清理楼道堆放的杂物",
+        "responsible_person": "李明",
+        "now": NOW,
+    }
+
+
+def test_a_leader_enters_one_activity_for_the_team(team_leader, volunteer, team):
+    join_team(volunteer, team)
+    records = services.service_record_enter_for_team(
+        actor=team_leader, team=team, volunteers=[volunteer, team_leader], **team_fields()
+    )
+    assert [r.source for r in records] == [RecordSource.LEADER, RecordSource.LEADER]
+    assert {r.submitted_by for r in records} == {team_leader}
+    assert all(r.team == team and r.organization == team.organization for r in records)
+    assert all(r.flags == [] for r in records)
+
+
+def test_someone_outside_the_team_is_refused(team_leader, volunteer, team, outsider):
+    join_team(volunteer, team)
+    before = _state()
+    with pytest.raises(ValidationError) as caught:
+        services.service_record_enter_for_team(
+            actor=team_leader, team=team, volunteers=[volunteer, outsider], **team_fields()
+        )
+    assert _state() == before
+    assert caught.value.message_dict["volunteers"] == [
+        zh("Not active members of %(team)s: %(names)s.")
+        % {"team": team.name, "names": outsider.get_full_name()}
+    ]
+
+
+def test_a_leader_of_another_team_may_not_enter(team_leader, other_team, volunteer):
+    join_team(volunteer, other_team)
+    before = _state()
+    with pytest.raises(PermissionDenied):
+        services.service_record_enter_for_team(
+            actor=team_leader, team=other_team, volunteers=[volunteer], **team_fields()
+        )
+    assert _state() == before
+
+
+def test_one_bad_volunteer_refuses_the_whole_batch(team_leader, volunteer, team):
+    join_team(volunteer, team)
+    make_record(volunteer, start=at("2026-11-14", 10))
+    before = _state()
+    with pytest.raises(ValidationError) as caught:
+        services.service_record_enter_for_team(
+            actor=team_leader, team=team, volunteers=[team_leader, volunteer], **team_fields()
+        )
+    assert _state() == before
+    [message] = caught.value.message_dict["started_at"]
+    assert message.startswith(f"{volunteer.get_full_name()}：")
+
+
+def test_entering_for_nobody_is_refused(team_leader, team):
+    messages = refused(
+        lambda: services.service_record_enter_for_team(
+            actor=team_leader, team=team, volunteers=[], **team_fields()
+        ),
+        "volunteers",
+    )
+    assert messages == [zh("Choose at least one volunteer.")]
