@@ -12,6 +12,12 @@ class NotificationKind(models.TextChoices):
     VISIT_OVERDUE = "visit_overdue", _("Household visit overdue")
     REQUEST_OVERDUE = "request_overdue", _("Request overdue")
     REGISTRATION_REVIEW = "registration_review", _("Registrations waiting for review")
+    ACTIVITY_TOMORROW = "activity_tomorrow", _("Activity tomorrow")
+    RECORDS_TO_REVIEW = "records_to_review", _("Service records waiting for review")
+    SERVICE_NOT_LOGGED = "service_not_logged", _("Service done but not logged")
+    DEADLINE_NEAR = "deadline_near", _("Recording deadline near")
+    CERTIFICATES_WAITING = "certificates_waiting", _("Certificate requests waiting")
+    CAMPAIGN_AHEAD = "campaign_ahead", _("Campaign day ahead")
 
 
 class Channel(models.TextChoices):

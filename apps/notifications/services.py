@@ -7,9 +7,10 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +24,7 @@ from .models import (
     NotificationKind,
     NotificationPreference,
 )
+from .selectors import unread_cache_key
 from .sms import get_sms_backend
 
 logger = logging.getLogger(__name__)
@@ -37,7 +39,10 @@ def notifications_create(*, kind: str, items: Iterable[Item]) -> int:
     """Create one notification per (user, key); existing keys are left alone.
 
     Safe to run twice, or from two workers at once: the unique constraint on (user, key)
-    and ``ignore_conflicts`` keep one row per person. Returns how many rows were new.
+    keeps one row per person. Items are inserted in batches of ``BATCH_SIZE``; on PostgreSQL
+    a batch is one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (exact count, one query),
+    elsewhere one look-up of the keys already there plus one insert. Returns how many rows
+    were new. The recipients' cached unread counts are forgotten.
     """
     if kind not in NotificationKind.values:
         raise ValidationError(_("Unknown notification kind."), code="kind")
@@ -46,7 +51,12 @@ def notifications_create(*, kind: str, items: Iterable[Item]) -> int:
     for user_id, key, title, body, url in items:
         batch.append(
             Notification(
-                user_id=user_id, kind=kind, key=key[:128], title=title[:200], body=body, url=url
+                user_id=user_id,
+                kind=kind,
+                key=key[:128],
+                title=title[:200],
+                body=body,
+                url=url[:300],
             )
         )
         if len(batch) >= BATCH_SIZE:
@@ -57,24 +67,77 @@ def notifications_create(*, kind: str, items: Iterable[Item]) -> int:
     return total
 
 
+def _unique(batch: list[Notification]) -> list[Notification]:
+    seen: set[tuple[int, str]] = set()
+    unique = []
+    for notification in batch:
+        pair = (notification.user_id, notification.key)
+        if pair not in seen:
+            seen.add(pair)
+            unique.append(notification)
+    return unique
+
+
 def _insert(batch: list[Notification]) -> int:
-    # ignore_conflicts does not report which rows were new: count before and after by key.
-    with transaction.atomic():
-        keys = [(n.user_id, n.key) for n in batch]
-        user_ids = {u for u, _k in keys}
-        wanted = {k for _u, k in keys}
+    batch = _unique(batch)
+    if connection.vendor == "postgresql":
+        new_users = _insert_returning(batch)
+    else:
         existing = set(
-            Notification.objects.filter(user_id__in=user_ids, key__in=wanted).values_list(
-                "user_id", "key"
-            )
+            Notification.objects.filter(
+                user_id__in={n.user_id for n in batch}, key__in={n.key for n in batch}
+            ).values_list("user_id", "key")
         )
-        Notification.objects.bulk_create(batch, batch_size=BATCH_SIZE, ignore_conflicts=True)
-        after = set(
-            Notification.objects.filter(user_id__in=user_ids, key__in=wanted).values_list(
-                "user_id", "key"
-            )
-        )
-    return len((after - existing) & set(keys))
+        fresh = [n for n in batch if (n.user_id, n.key) not in existing]
+        if fresh:
+            Notification.objects.bulk_create(fresh, ignore_conflicts=True)
+        new_users = [n.user_id for n in fresh]
+    forget_unread_counts(set(new_users))
+    return len(new_users)
+
+
+_COLUMNS = (
+    "user_id",
+    "kind",
+    "key",
+    "title",
+    "body",
+    "url",
+    "created_at",
+    "email_status",
+    "sms_status",
+    "email_error",
+    "sms_error",
+    "attempts",
+)
+
+
+def _insert_returning(batch: list[Notification]) -> list[int]:
+    """One statement; the rows another worker inserted first are not returned."""
+    now = timezone.now()
+    table = connection.ops.quote_name(Notification._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+    row = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+    params: list = []
+    for n in batch:
+        params += [n.user_id, n.kind, n.key, n.title, n.body, n.url, now]
+        params += [DeliveryStatus.PENDING, DeliveryStatus.PENDING, "", "", 0]
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))} "
+        'ON CONFLICT ("user_id", "key") DO NOTHING RETURNING "user_id"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [user_id for (user_id,) in cursor.fetchall()]
+
+
+def forget_unread_counts(user_ids) -> None:
+    """Drop the cached unread counts (now, and again when the transaction commits)."""
+    keys = [unread_cache_key(user_id) for user_id in user_ids]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 @transaction.atomic
@@ -84,14 +147,17 @@ def notification_mark_read(*, user, notification: Notification) -> Notification:
     if notification.read_at is None:
         notification.read_at = timezone.now()
         notification.save(update_fields=["read_at"])
+        forget_unread_counts([user.pk])
     return notification
 
 
 @transaction.atomic
 def notification_mark_all_read(*, user) -> int:
-    return Notification.objects.filter(user=user, read_at__isnull=True).update(
+    count = Notification.objects.filter(user=user, read_at__isnull=True).update(
         read_at=timezone.now()
     )
+    forget_unread_counts([user.pk])
+    return count
 
 
 def preference_enabled(preferences: dict, user_id: int, kind: str, channel: str) -> bool:

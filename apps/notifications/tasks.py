@@ -41,3 +41,33 @@ def deliver_notifications(self):
         "email": services.notifications_deliver_email(),
         "sms": services.notifications_deliver_sms(now=timezone.now()),
     }
+
+
+@shared_task(name="notifications.remind_activity_tomorrow", **OPTIONS)
+def remind_activity_tomorrow(self):
+    return reminders.remind_activity_tomorrow(now=timezone.now())
+
+
+@shared_task(name="notifications.remind_records_to_review", **OPTIONS)
+def remind_records_to_review(self):
+    return reminders.remind_records_to_review(today=timezone.localdate())
+
+
+@shared_task(name="notifications.remind_service_not_logged", **OPTIONS)
+def remind_service_not_logged(self):
+    return reminders.remind_service_not_logged(now=timezone.now())
+
+
+@shared_task(name="notifications.remind_deadline_near", **OPTIONS)
+def remind_deadline_near(self):
+    return reminders.remind_deadline_near(now=timezone.now())
+
+
+@shared_task(name="notifications.remind_certificates_waiting", **OPTIONS)
+def remind_certificates_waiting(self):
+    return reminders.remind_certificates_waiting(today=timezone.localdate())
+
+
+@shared_task(name="notifications.remind_campaign_ahead", **OPTIONS)
+def remind_campaign_ahead(self):
+    return reminders.remind_campaign_ahead(today=timezone.localdate())

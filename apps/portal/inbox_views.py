@@ -22,7 +22,17 @@ def inbox(request):
     return render(
         request,
         "portal/inbox/list.html",
-        {"page": page, "unread": selectors.unread_count(request.user)},
+        {"page": page, "unread": selectors.unread_count_refreshed(request.user)},
+    )
+
+
+@require_GET
+def inbox_badge(request):
+    """The navigation's unread badge, when the cache did not have the count (htmx)."""
+    return render(
+        request,
+        "portal/inbox/_badge.html",
+        {"count": selectors.unread_count_cached(request.user), "badge_url": request.path},
     )
 
 

@@ -28,6 +28,9 @@ CASES = [
     case("portal:inbox-read", "GET", kwargs=own, default=405, anonymous=302),
     case("portal:inbox-read-all", "POST", default=302, anonymous=302),
     case("portal:inbox-read-all", "GET", default=405, anonymous=302),
+    # the navigation's unread badge: each person's own count
+    case("portal:inbox-badge", default=200, anonymous=302),
+    case("portal:inbox-badge", "POST", default=405, anonymous=302),
     case("portal:notification-preferences", default=200, anonymous=302),
     case("portal:notification-preferences", "POST", data=lambda w: {}, default=302, anonymous=302),
 ]
