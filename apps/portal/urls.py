@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/", include("apps.portal.urls_activities")),
     path("records/", include("apps.portal.urls_records")),
     path("certificates/", include("apps.portal.urls_certificates")),
+    path("points/", include("apps.portal.urls_points")),
     # Residents without an account: submit, track and rate requests; the public wall.
     path("r/", include("apps.portal.urls_residents")),
 ]

@@ -1,4 +1,5 @@
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import VolunteerStatus
@@ -7,6 +8,14 @@ from apps.care.models import RecipientPairing
 from apps.communities.models import CommunityStaff
 from apps.communities.selectors import residence_report_current
 from apps.organizations.models import EmploymentStatus, Membership, OrganizationRole
+from apps.points.selectors import points_total
+from apps.service_records.selectors import (
+    approved_hours_total,
+    hours_in_year,
+    may_review_any,
+    review_queue,
+    star_level,
+)
 from apps.teams.models import teams_led_by
 
 
@@ -18,6 +27,8 @@ def home(request):
         Membership.objects.active().filter(user=user).select_related("organization").first()
     )
     profile = volunteer_profile_of(user=user)
+    year = timezone.localdate().year
+    hours = hours_in_year(user=user, year=year)
     return render(
         request,
         "portal/home.html",
@@ -37,6 +48,11 @@ def home(request):
             .select_related("community"),
             "pending_reviews": volunteer_review_queue(user=user).count(),
             "household_pairing": RecipientPairing.objects.active().filter(volunteer=user).first(),
+            "year": year,
+            "hours": hours,
+            "stars": star_level(hours=approved_hours_total(volunteer=user)),
+            "points": points_total(user=user, year=year),
+            "records_to_review": review_queue(user=user).count() if may_review_any(user) else 0,
         },
     )
 
