@@ -13,6 +13,7 @@ from apps.organizations.api import (
     OrganizationRoleViewSet,
     PartyOrganizationViewSet,
 )
+from apps.points.api import ROUTES as POINTS_ROUTES
 from apps.service_records.api import ROUTES as RECORD_ROUTES
 from apps.service_records.api_certificates import ROUTES as CERTIFICATE_ROUTES
 from apps.teams.api import ROUTES as TEAM_ROUTES
@@ -29,6 +30,7 @@ ALL_ROUTES = (
     *ACTIVITY_ROUTES,
     *RECORD_ROUTES,
     *CERTIFICATE_ROUTES,
+    *POINTS_ROUTES,
 )
 for prefix, viewset, basename in ALL_ROUTES:
     router.register(prefix, viewset, basename=basename)

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "apps.care",
     "apps.activities",
     "apps.service_records",
+    "apps.points",
+    "apps.awards",
     "apps.notifications",
     "apps.portal",
     "apps.dashboard",
@@ -224,6 +226,7 @@ VOLUNTEER_STAR_HOURS = [
 # Imports: files with more rows than this run as a Celery task with a progress bar.
 IMPORT_SYNC_MAX_ROWS = env.int("IMPORT_SYNC_MAX_ROWS", default=500)
 IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=50000)
+IMPORT_MAX_UPLOAD_MB = env.int("IMPORT_MAX_UPLOAD_MB", default=10)
 # Certificates: the number's prefix (e.g. ZYFW-2026-000123).
 CERTIFICATE_NUMBER_PREFIX = env.str("CERTIFICATE_NUMBER_PREFIX", default="ZYFW")
 
@@ -319,6 +322,8 @@ SPECTACULAR_SETTINGS = {
         "ServicePointKindEnum": "apps.communities.models.ServicePointKind",
         "RequestKindEnum": "apps.care.models.RequestKind",
         "VisitKindEnum": "apps.care.models.VisitKind",
+        "CampaignKindEnum": "apps.activities.models.CampaignKind",
+        "PointsRuleKindEnum": "apps.points.models.RuleKind",
     },
 }
 

@@ -5,6 +5,7 @@ from . import coverage_views, views
 app_name = "dashboard"
 urlpatterns = [
     path("imports/", include("apps.dashboard.urls_imports")),
+    path("rollup/", include("apps.dashboard.urls_rollup")),
     path("", views.organization_list_view, name="index"),
     path("organizations/<int:pk>/", views.organization_detail, name="organization-detail"),
     path("organizations/<int:pk>/edit/", views.organization_edit, name="organization-edit"),

@@ -78,7 +78,7 @@ def test_large_text_toggle_on_a_phone(site, volunteer, chromium):
     toggle.click()
     expect(html).to_have_class(re.compile(r"\blarge-text\b"))
     expect(toggle).to_have_attribute("aria-pressed", "true")
-    assert page.evaluate(root_font_size) > normal_size
+    page.wait_for_function(f"() => ({root_font_size})() > {normal_size}")
 
     # Remembered on this device: still large after a reload.
     page.reload()
@@ -89,5 +89,6 @@ def test_large_text_toggle_on_a_phone(site, volunteer, chromium):
     toggle.click()
     expect(html).not_to_have_class(re.compile(r"\blarge-text\b"))
     expect(toggle).to_have_attribute("aria-pressed", "false")
-    assert page.evaluate(root_font_size) == normal_size
+    # The page may still be restyling right after the click: wait for the size to settle back.
+    page.wait_for_function(f"() => ({root_font_size})() === {normal_size}")
     context.close()

@@ -1,10 +1,13 @@
 from django.core.management.base import BaseCommand
 from django.utils.translation import gettext as _
 
+from apps.activities.demo import seed_activities
 from apps.care.demo import seed_care
 from apps.communities.demo import LOGINS as COMMUNITY_LOGINS
 from apps.communities.demo import seed_communities_and_teams
 from apps.organizations.demo import DEMO_PASSWORD, LOGINS, seed_organizations_and_people
+from apps.points.demo import seed_points
+from apps.service_records.demo import seed_records
 
 
 class Command(BaseCommand):
@@ -42,6 +45,10 @@ class Command(BaseCommand):
             )
             % created
         )
+        # Each prints its own summary line; records before points, so points post for them.
+        seed_activities(stdout=self.stdout)
+        seed_records(stdout=self.stdout)
+        seed_points(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(
             _("Demo logins (password for all: %(password)s)") % {"password": DEMO_PASSWORD}
