@@ -1,57 +1,22 @@
 """A large import runs on a real Celery worker consuming from Redis, and reports progress."""
 
 import datetime
-import os
 import time
 
 import pytest
-from celery import signals
 from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.utils import timezone
 
+from apps.core.tests.test_celery_worker import redis_app  # noqa: F401
 from apps.service_records.imports import import_job_create
 from apps.service_records.models import ImportJob, ImportKind, ImportStatus, ServiceRecord
 from apps.service_records.tests.import_fixtures import elderly, profile, records_file
-from volunteer_platform.celery import app
 
 pytestmark = pytest.mark.worker
 
 
-def _in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-def _keep_logging_as_is(**kwargs):
-    """A ``setup_logging`` receiver, so the embedded worker leaves pytest's log capture alone."""
-
-
-@pytest.fixture
-def redis_app(monkeypatch):
-    if not settings.REDIS_URL:
-        message = "needs Redis: set REDIS_URL=redis://… to start a real worker"
-        if _in_ci():
-            pytest.fail(f"{message} (CI is set, so the worker test may not be skipped)")
-        pytest.skip(message)
-    overrides = {
-        "task_always_eager": False,
-        "broker_url": settings.REDIS_URL,
-        "result_backend": settings.REDIS_URL,
-    }
-    previous = {key: app.conf[key] for key in overrides}
-    app.conf.update(overrides)
-    monkeypatch.setenv("CELERY_LOG_LEVEL", os.environ.get("CELERY_LOG_LEVEL", ""))
-    monkeypatch.setenv("CELERY_LOG_FILE", os.environ.get("CELERY_LOG_FILE", ""))
-    signals.setup_logging.connect(_keep_logging_as_is)
-    try:
-        yield app
-    finally:
-        signals.setup_logging.disconnect(_keep_logging_as_is)
-        app.conf.update(previous)
-
-
 @pytest.mark.django_db(transaction=True)
-def test_worker_runs_a_large_import(redis_app, world, settings):
+def test_worker_runs_a_large_import(redis_app, world, settings):  # noqa: F811
     settings.IMPORT_SYNC_MAX_ROWS = 5
     elderly()
     profile(world.cast.volunteer, "V000000001")
