@@ -1,6 +1,7 @@
 import datetime
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -81,6 +82,13 @@ class User(AbstractUser):
         max_length=32,
         choices=PoliticalStatus.choices,
         default=PoliticalStatus.MASSES,
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        blank=True,
+        help_text=_("The language of notifications; empty means the platform's default."),
     )
 
     objects = PlatformUserManager()

@@ -668,3 +668,13 @@ def training_record_add(
         details={"hours": str(record.hours), "held_on": held_on.isoformat()},
     )
     return record
+
+
+def user_language_set(*, user: User, language: str) -> bool:
+    """Remember the language a signed-in user chose, for what is sent to them later
+    (notifications). Unknown languages are ignored; returns whether it changed."""
+    if language not in dict(settings.LANGUAGES) or user.language == language:
+        return False
+    user.language = language
+    user.save(update_fields=["language"])
+    return True

@@ -3,7 +3,7 @@
 A key is kind + object + period (``activity_tomorrow:activity:12:2026-06-16``); the unique
 constraint on (user, key) keeps one notification per person however often, or however many
 workers at once, a reminder runs. Texts are rendered in the recipient's language
-(``selectors.recipient_language``). Every reminder reads in batches and inserts in bulk, so a
+(``selectors.recipient_languages``). Every reminder reads in batches and inserts in bulk, so a
 daily run over 100,000 volunteers keeps its memory bounded (see ``benchmark_reminders``).
 
 Not here yet: nominations waiting and the annual assessment deadline (they need the models of
@@ -16,6 +16,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -38,7 +39,7 @@ from apps.service_records.models import Certificate, CertificateStatus, RecordSt
 from apps.teams.models import LEADING_ROLES, TeamMembership, TeamMembershipStatus
 
 from .models import NotificationKind
-from .selectors import recipient_language
+from .selectors import recipient_languages
 from .services import notifications_create
 
 CHUNK = 2000
@@ -55,9 +56,12 @@ class _Texts:
     def __init__(self, render: Callable[..., tuple[str, str]]):
         self.render = render
         self.memo: dict[tuple, tuple[str, str]] = {}
+        self.languages: dict[int, str] | None = None
 
     def __call__(self, user_id: int, *args) -> tuple[str, str]:
-        language = recipient_language(user_id)
+        if self.languages is None:  # read once per reminder run, when the first text is due
+            self.languages = recipient_languages()
+        language = self.languages.get(user_id, settings.LANGUAGE_CODE)
         memo_key = (language, *args)
         texts = self.memo.get(memo_key)
         if texts is None:

@@ -1,4 +1,4 @@
-from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import F
 
@@ -46,14 +46,15 @@ def unread_count_refreshed(user) -> int:
     return count
 
 
-def recipient_language(user_id: int) -> str:
-    """The language a recipient reads notifications in.
-
-    ``accounts.User`` has no language preference yet, so everyone gets
-    ``settings.LANGUAGE_CODE``; with a ``User.language`` field (one of ``settings.LANGUAGES``)
-    the reminders would read it with their recipients, in the same query.
-    """
-    return settings.LANGUAGE_CODE
+def recipient_languages() -> dict[int, str]:
+    """Users who chose a language (``User.language``) → that language. Everyone else reads
+    ``settings.LANGUAGE_CODE``. Few people change it, so one query per reminder run is cheap."""
+    return dict(
+        get_user_model()
+        .objects.exclude(language="")
+        .filter(is_active=True)
+        .values_list("pk", "language")
+    )
 
 
 def preferences_of(user) -> dict[tuple[str, str], bool]:

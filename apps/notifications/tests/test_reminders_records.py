@@ -143,14 +143,16 @@ def test_activity_deleted_before_the_reminder(tomorrow):
     assert not Notification.objects.exists()
 
 
-def test_text_in_the_recipients_language_not_the_workers(tomorrow, world, monkeypatch):
-    """Rendered in the recipient's language (settings.LANGUAGE_CODE for all, for now)."""
+def test_text_in_the_recipients_language_not_the_workers(tomorrow, world):
+    """Rendered in the language the recipient chose (User.language), else the default."""
     with translation.override("en"):
         reminders.remind_activity_tomorrow(now=NOW)
     assert "开始" in Notification.objects.get().title
     Notification.objects.all().delete()
-    monkeypatch.setattr(reminders, "recipient_language", lambda user_id: "en")
-    reminders.remind_activity_tomorrow(now=NOW)
+    world.cast.volunteer.language = "en"
+    world.cast.volunteer.save(update_fields=["language"])
+    with translation.override("zh-hans"):
+        reminders.remind_activity_tomorrow(now=NOW)
     assert Notification.objects.get().title.startswith("“社区助老服务” starts at")
 
 
