@@ -30,6 +30,7 @@ from apps.communities.coverage import (
     TEAMS_UNPAIRED,
     CoverageBoard,
 )
+from apps.core.exporters import safe_cell
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _BAD_SHEET_CHARACTERS = re.compile(r"[\[\]\*\?/\\:]")
@@ -192,7 +193,9 @@ def coverage_workbook(
     if care is not None:
         summary.append([_("Average rating (1–5)"), care.rating.average])
         summary.append([_("Rated requests"), care.rating.count])
-    summary.append([_("Organisation"), f"{board.organization.name}（{board.organization.code}）"])
+    summary.append(
+        [_("Organisation"), safe_cell(f"{board.organization.name}（{board.organization.code}）")]
+    )
     summary.append([_("Year"), board.year])
     summary.append([_("Exported at"), timezone.localtime().strftime("%Y-%m-%d %H:%M")])
 
@@ -201,7 +204,7 @@ def coverage_workbook(
         kind = indicator.spec.row_kind
         sheet = _start_sheet(workbook, titles[indicator.key], columns(kind))
         for row in rows[indicator.key]:
-            sheet.append(row_values(kind, row))
+            sheet.append([safe_cell(value) for value in row_values(kind, row)])
 
     buffer = io.BytesIO()
     workbook.save(buffer)

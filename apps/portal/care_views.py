@@ -23,6 +23,7 @@ from apps.accounts.models import VolunteerProfile, VolunteerStatus
 from apps.care import selectors, services
 from apps.care.models import CareCategory, CareRecipient, RecipientPairing, VisitKind
 from apps.communities.models import Community, CommunityStaff
+from apps.core.exporters import safe_cell
 from apps.core.scoping import get_object_for_user, get_user_scope, user_can_manage
 
 PAGE_SIZE = 50
@@ -463,12 +464,6 @@ def care_pairing_handover(request, pk):
     return redirect("portal:care-recipient-detail", pk=pairing.recipient_id)
 
 
-def _cell(value):
-    """A CSV cell that spreadsheet programs will not run as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
-
-
 def _form_errors(form) -> list[str]:
     return [str(message) for errors in form.errors.values() for message in errors]
 
@@ -510,7 +505,7 @@ def care_recipient_export(request):
             + [shown[f] for f in CareRecipient.SENSITIVE_FIELDS]
             + [getattr(recipient, f) or "" for f in facts]
         )
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([safe_cell(value) for value in row])
     services.care_sensitive_export_log(
         user=request.user, recipient_ids=ids, fields=sorted(exported_fields), fmt="csv"
     )

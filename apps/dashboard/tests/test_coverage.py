@@ -361,3 +361,17 @@ def test_coverage_queries_stay_constant(client_as, tree, community, city_admin, 
     large = _count(client, url)
     assert small == large, f"{url}: {small} queries at 10 rows, {large} at 100"
     assert large == budget, f"{url}: {large} queries, budget {budget}"
+
+
+def test_export_never_writes_a_formula(scene, client_as, tree, city_admin):
+    """A name typed as a formula is written as text (escaped), never run by a spreadsheet."""
+    from apps.accounts.models import User
+
+    User.objects.filter(pk=scene["pending"].pk).update(real_name='=HYPERLINK("http://x")')
+    response = client_as(city_admin).get(f"/dashboard/coverage/{tree.city.pk}/export/")
+    workbook = load_workbook(io.BytesIO(response.content))
+    names = {
+        row[0] for sheet in workbook.worksheets[1:] for row in sheet.iter_rows(values_only=True)
+    }
+    assert '\'=HYPERLINK("http://x")' in names
+    assert not any(isinstance(n, str) and n.startswith("=") for n in names)
