@@ -157,7 +157,7 @@ def record_list(request):
         "statuses": RecordStatus.choices,
         "approved_hours": approved_hours,
         "pending_hours": _hours(totals["pending_minutes"]),
-        "stars": selectors.star_level(hours=selectors.approved_hours_total(volunteer=request.user)),
+        "stars": selectors.star_level(hours=totals["total_approved_hours"]),
         "query": f"year={year}&status={status}",
     }
     template = (

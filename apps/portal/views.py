@@ -10,7 +10,6 @@ from apps.communities.selectors import residence_report_current
 from apps.organizations.models import EmploymentStatus, Membership, OrganizationRole
 from apps.points.selectors import points_total
 from apps.service_records.selectors import (
-    approved_hours_total,
     hours_in_year,
     may_review_any,
     review_queue,
@@ -50,7 +49,7 @@ def home(request):
             "household_pairing": RecipientPairing.objects.active().filter(volunteer=user).first(),
             "year": year,
             "hours": hours,
-            "stars": star_level(hours=approved_hours_total(volunteer=user)),
+            "stars": star_level(hours=hours["total_approved_hours"]),
             "points": points_total(user=user, year=year),
             "records_to_review": review_queue(user=user).count() if may_review_any(user) else 0,
         },

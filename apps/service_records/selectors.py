@@ -49,9 +49,10 @@ def service_record_list(
 ):
     """Records for a list: by default the user's own ("my records"); ``mine=False`` gives
     every record the user may see (the API, exports), narrowed by the other filters."""
-    records = ServiceRecord.objects.visible_to(user)
-    if mine:
-        records = records.filter(volunteer=user)
+    if mine:  # one's own records are always visible: skip the scope's OR of subqueries
+        records = ServiceRecord.objects.filter(volunteer=user)
+    else:
+        records = ServiceRecord.objects.visible_to(user)
     if volunteer is not None:
         records = records.filter(volunteer=volunteer)
     if team is not None:
@@ -75,14 +76,14 @@ def hours_in_year(*, user, year: int, volunteer=None) -> dict:
     ``volunteer`` defaults to the user; someone else's hours only if the user sees them.
     """
     volunteer = volunteer or user
-    totals = (
-        ServiceRecord.objects.visible_to(user)
-        .filter(volunteer=volunteer)
-        .in_year(year)
-        .aggregate(
-            approved=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
-            pending=Sum("duration_minutes", filter=Q(status=RecordStatus.SUBMITTED)),
-        )
+    records = (
+        ServiceRecord.objects.all() if volunteer == user else ServiceRecord.objects.visible_to(user)
+    )
+    in_year = Q(service_date__year=year)
+    totals = records.filter(volunteer=volunteer).aggregate(
+        approved=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.APPROVED)),
+        pending=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.SUBMITTED)),
+        all_time=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
     )
     approved, pending = totals["approved"] or 0, totals["pending"] or 0
     return {
@@ -90,6 +91,8 @@ def hours_in_year(*, user, year: int, volunteer=None) -> dict:
         "pending_minutes": pending,
         "approved_hours": round(approved / 60, 1),
         "pending_hours": round(pending / 60, 1),
+        # all-time approved hours, for the star level, in the same query
+        "total_approved_hours": round((totals["all_time"] or 0) / 60, 1),
     }
 
 

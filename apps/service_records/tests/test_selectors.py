@@ -24,6 +24,7 @@ def test_only_approved_hours_count_and_pending_are_shown_apart(recworld):
         "pending_minutes": 120,
         "approved_hours": 2.5,
         "pending_hours": 2.0,
+        "total_approved_hours": 3.5,  # all years: 60 + 30 + 120 minutes
     }
     # 23:00 on New Year's Eve in Shanghai is still 2025 there.
     assert selectors.hours_in_year(user=volunteer, year=2025)["approved_minutes"] == 60
