@@ -53,6 +53,67 @@ def _skip_postgres_only(request):
         pytest.skip("needs PostgreSQL: set DATABASE_URL=postgres://… to run it")
 
 
+#: Rows that data migrations create, by (migration module, forward function). A transactional
+#: test's flush empties every table, these included, so they are put back before each one.
+REFERENCE_DATA = (
+    ("apps.accounts.migrations.0004_default_service_categories", "create"),
+    ("apps.care.migrations.0002_default_care_categories", "create"),
+    ("apps.core.migrations.0003_calendar_2025_2026", "load"),
+    ("apps.notifications.migrations.0002_periodic_tasks", "create"),
+    ("apps.notifications.migrations.0004_more_periodic_tasks", "create"),
+    ("apps.activities.migrations.0002_close_finished_schedule", "create"),
+    ("apps.points.migrations.0003_periodic_tasks", "create"),
+    ("apps.awards.migrations.0002_yearly_rollup_schedule", "create"),
+)
+
+
+def _is_transactional(request) -> bool:
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        return True
+    marker = request.node.get_closest_marker("django_db")
+    return bool(marker and marker.kwargs.get("transaction"))
+
+
+@pytest.fixture(autouse=True)
+def _reference_data_after_flushes(request):
+    """Before a transactional test: the data migrations' rows, and content types afresh.
+
+    Transactional tests run last (pytest-django orders them so), and each ends with a flush
+    that empties the tables. Without this, the next one finds no service categories, no
+    working-day calendar and no beat schedules, and Django's content-type cache still holds
+    the ids of rows the flush deleted.
+    """
+    if not _is_transactional(request):
+        return
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        request.getfixturevalue("transactional_db")
+    else:
+        request.getfixturevalue("_django_db_helper")
+    _restore_reference_data()
+
+
+def _restore_reference_data() -> None:
+    import importlib
+
+    from django.apps import apps as global_apps
+    from django.contrib.contenttypes.management import create_contenttypes
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+    for app_config in global_apps.get_app_configs():
+        create_contenttypes(app_config, verbosity=0)
+    for module, function in REFERENCE_DATA:
+        getattr(importlib.import_module(module), function)(global_apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """With ``--reuse-db`` the database kept from the last run may have ended with a flush:
+    put the data migrations' rows back once, before any test."""
+    with django_db_blocker.unblock():
+        _restore_reference_data()
+
+
 @pytest.fixture
 def tree(db):
     city = PartyOrganizationFactory(

@@ -13,7 +13,7 @@ from apps.core.tests.test_celery_worker import redis_app  # noqa: F401
 from apps.service_records.models import ServiceRecord
 from apps.teams.tests.fixtures import make_profile
 
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def test_worker_closes_finished_activities(redis_app, tree, team, volunteer):  # noqa: F811
