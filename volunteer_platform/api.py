@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 from apps.accounts.api import ROUTES as ACCOUNT_ROUTES
 from apps.accounts.api import MeView
 from apps.activities.api import ROUTES as ACTIVITY_ROUTES
+from apps.awards.api import ROUTES as AWARD_ROUTES
 from apps.care.api import ROUTES as CARE_ROUTES
 from apps.communities.api import ROUTES as COMMUNITY_ROUTES
 from apps.organizations.api import (
@@ -31,6 +32,7 @@ ALL_ROUTES = (
     *RECORD_ROUTES,
     *CERTIFICATE_ROUTES,
     *POINTS_ROUTES,
+    *AWARD_ROUTES,
 )
 for prefix, viewset, basename in ALL_ROUTES:
     router.register(prefix, viewset, basename=basename)

@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+"""The yearly roll-up, under /dashboard/rollup/ in the "dashboard" namespace."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import rollup_views
+
+urlpatterns = [
+    path("", rollup_views.rollup_index, name="rollup-index"),
+    path("start/", rollup_views.rollup_start_view, name="rollup-start"),
+    path("<int:year>/", rollup_views.rollup_detail, name="rollup-detail"),
+    path("<int:year>/progress/", rollup_views.rollup_progress, name="rollup-progress"),
+]

@@ -15,8 +15,25 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--members", type=int, default=200, help="party members to create")
+        parser.add_argument(
+            "--scale",
+            choices=["demo", "city"],
+            default="demo",
+            help="demo: the small demo set; city: a whole city's year (PostgreSQL only)",
+        )
+        parser.add_argument(
+            "--fraction",
+            type=float,
+            default=1.0,
+            help="with --scale city: build this share of the city (e.g. 0.05 while developing)",
+        )
 
-    def handle(self, *args, members, **options):
+    def handle(self, *args, members, scale="demo", fraction=1.0, **options):
+        if scale == "city":
+            from apps.awards.citydata import seed_city_command
+
+            seed_city_command(fraction=fraction, stdout=self.stdout, stderr=self.stderr)
+            return
         if members < 0:
             self.stderr.write(_("The number of members cannot be negative."))
             raise SystemExit(2)
