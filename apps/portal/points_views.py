@@ -1,10 +1,12 @@
-"""A volunteer's points: every point with its reason and source (积分明细), by kind."""
+"""A volunteer's points: every point with its reason and source (积分明细), by kind, and the
+year's rank in their branch from the roll-up."""
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from apps.awards.selectors import my_year_summary
 from apps.points.selectors import points_breakdown, points_statement, points_total
 
 ENTRIES_PER_PAGE = 50
@@ -35,5 +37,7 @@ def my_points(request):
             "total": points_total(user=user, year=year),
             "breakdown": points_breakdown(user=user, year=year),
             "page": page,
+            # The year's assessment (rank in the branch), once the roll-up has run for it.
+            "summary": my_year_summary(user=user, year=year),
         },
     )

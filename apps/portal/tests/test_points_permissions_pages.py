@@ -12,6 +12,7 @@ from apps.core.tests.matrix import case, parametrize, run_case
 from apps.points import services
 from apps.points.models import PointsEntry
 from apps.points.tests.helpers import default_rules, make_record
+from conftest import zh
 
 THIS_YEAR = timezone.localdate().year
 
@@ -80,3 +81,27 @@ def test_query_count_does_not_grow_with_entries(client_as, volunteer):
     _post_records(volunteer, 45, first_day=5)
     assert PointsEntry.objects.filter(volunteer=volunteer).count() >= 40
     assert count() == few
+
+
+@pytest.mark.django_db
+def test_rank_in_the_branch_after_the_roll_up(client_as, volunteer, tree):
+    from apps.awards.rollup import rollup_run_year
+
+    default_rules()
+    last_year = THIS_YEAR - 1
+    record = make_record(volunteer, day=datetime.date(last_year, 6, 1))
+    services.points_post_for_record(record=record)
+    url = reverse("portal:my-points") + f"?year={last_year}"
+    assert client_as(volunteer).get(url).context["summary"] is None
+    rollup_run_year(year=last_year)
+    response = client_as(volunteer).get(url)
+    summary = response.context["summary"]
+    assert (summary.volunteer, summary.rank_in_organization) == (volunteer, 1)
+    assert (
+        zh("Rank %(rank)s in %(organization)s")
+        % {
+            "rank": 1,
+            "organization": tree.branch.name,
+        }
+        in response.content.decode()
+    )
