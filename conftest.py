@@ -61,6 +61,7 @@ REFERENCE_DATA = (
     ("apps.core.migrations.0003_calendar_2025_2026", "load"),
     ("apps.notifications.migrations.0002_periodic_tasks", "create"),
     ("apps.notifications.migrations.0004_more_periodic_tasks", "create"),
+    ("apps.notifications.migrations.0006_assessment_deadline_schedule", "create"),
     ("apps.activities.migrations.0002_close_finished_schedule", "create"),
     ("apps.points.migrations.0003_periodic_tasks", "create"),
     ("apps.awards.migrations.0002_yearly_rollup_schedule", "create"),

@@ -1,6 +1,7 @@
-"""Admin pages for the roll-up: read-only summaries (scoped) and the assessment years, which
-the city's administrators close with an action."""
+"""Admin pages for the roll-up: read-only summaries (scoped) and the assessment years, whose
+deadline the city's administrators set and which they close with an action."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
@@ -10,7 +11,11 @@ from apps.core.admin import ScopedAdminMixin
 from apps.core.scoping import get_user_scope
 
 from .models import AssessmentYear, OrganizationYearSummary, TeamYearSummary, VolunteerYearSummary
-from .rollup import assessment_year_close
+from .rollup import (
+    assessment_deadline_check,
+    assessment_year_close,
+    assessment_year_set_deadline,
+)
 
 
 class ReadOnlyAdminMixin:
@@ -24,10 +29,33 @@ class ReadOnlyAdminMixin:
         return False
 
 
+class AssessmentYearForm(forms.ModelForm):
+    class Meta:
+        model = AssessmentYear
+        fields = ["year", "submission_deadline"]
+
+    def clean(self):
+        cleaned = super().clean()
+        year = cleaned.get("year") or getattr(self.instance, "year", None)
+        if year:
+            assessment_deadline_check(year=year, deadline=cleaned.get("submission_deadline"))
+        if self.instance.pk and self.instance.is_closed:
+            raise ValidationError(
+                gettext("The assessment year %(year)s is already closed.")
+                % {"year": self.instance.year}
+            )
+        return cleaned
+
+
 @admin.register(AssessmentYear)
-class AssessmentYearAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+class AssessmentYearAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read only but for the deadline (and the year, when adding one), which city
+    administrators set; everything else is the roll-up's."""
+
+    form = AssessmentYearForm
     list_display = [
         "year",
+        "submission_deadline",
         "status",
         "run_status",
         "run_parts_done",
@@ -52,7 +80,32 @@ class AssessmentYearAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin
         "run_by",
         "run_message",
     ]
-    fields = readonly_fields
+    fields = ["year", "submission_deadline", *readonly_fields[1:]]
+
+    def has_add_permission(self, request):
+        return get_user_scope(request.user).is_city_admin
+
+    def has_change_permission(self, request, obj=None):
+        return get_user_scope(request.user).is_city_admin
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields[1:]
+        if not self.has_change_permission(request, obj):
+            return [*self.readonly_fields, "submission_deadline"]
+        return self.readonly_fields
+
+    def get_fields(self, request, obj=None):
+        return ["year", "submission_deadline"] if obj is None else self.fields
+
+    def save_model(self, request, obj, form, change):
+        saved = assessment_year_set_deadline(
+            actor=request.user, year=obj.year, deadline=obj.submission_deadline
+        )
+        obj.pk = saved.pk
 
     def get_actions(self, request):
         actions = super().get_actions(request)

@@ -72,6 +72,15 @@ class AssessmentYear(models.Model):
         related_name="+",
     )
     run_message = models.TextField(_("message"), blank=True)
+    submission_deadline = models.DateField(
+        _("assessment deadline"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Branches hand in their assessment reports by this date; their secretaries are "
+            "reminded in the week before."
+        ),
+    )
 
     objects = AssessmentYearQuerySet.as_manager()
 

@@ -671,3 +671,42 @@ def assessment_year_close(*, actor, year: int, now=None) -> AssessmentYear:
     assessment_year.save(update_fields=["status", "closed_at", "closed_by"])
     audit_log(actor=actor, action="assessment_year.close", target=assessment_year)
     return assessment_year
+
+
+def assessment_deadline_check(*, year: int, deadline) -> None:
+    """A year's deadline falls in that year or the next (reports on 2026 are due by early 2027)."""
+    if deadline is None:
+        return
+    if not datetime.date(year, 1, 1) <= deadline <= datetime.date(year + 1, 12, 31):
+        raise ValidationError(
+            {
+                "submission_deadline": _(
+                    "The deadline for %(year)s must fall in %(year)s or %(next)s."
+                )
+                % {"year": year, "next": year + 1}
+            },
+            code="deadline_out_of_range",
+        )
+
+
+@transaction.atomic
+def assessment_year_set_deadline(*, actor, year: int, deadline) -> AssessmentYear:
+    """Set (or clear) the date branches hand in their assessment; city administrators only."""
+    if not get_user_scope(actor).is_city_admin:
+        raise ValidationError(_("Only the city's administrators may set the assessment deadline."))
+    assessment_deadline_check(year=year, deadline=deadline)
+    assessment_year, _created = AssessmentYear.objects.select_for_update().get_or_create(year=year)
+    if assessment_year.is_closed:
+        raise ValidationError(
+            _("The assessment year %(year)s is already closed.") % {"year": year},
+            code="already_closed",
+        )
+    assessment_year.submission_deadline = deadline
+    assessment_year.save(update_fields=["submission_deadline"])
+    audit_log(
+        actor=actor,
+        action="assessment_year.deadline",
+        target=assessment_year,
+        details={"deadline": deadline.isoformat() if deadline else None},
+    )
+    return assessment_year

@@ -18,6 +18,7 @@ class NotificationKind(models.TextChoices):
     DEADLINE_NEAR = "deadline_near", _("Recording deadline near")
     CERTIFICATES_WAITING = "certificates_waiting", _("Certificate requests waiting")
     CAMPAIGN_AHEAD = "campaign_ahead", _("Campaign day ahead")
+    ASSESSMENT_DEADLINE = "assessment_deadline", _("Assessment deadline ahead")
 
 
 class Channel(models.TextChoices):

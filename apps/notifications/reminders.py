@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User, VolunteerProfile, VolunteerStatus
 from apps.activities.models import ActivityStatus, Attendance, Campaign, Signup, SignupStatus
+from apps.awards.models import AssessmentYear, YearStatus
 from apps.care.models import RecipientPairing, ServiceRequest
 from apps.communities.models import CommunityStaff
 from apps.core.workdays import add_working_days, recording_deadline
@@ -48,6 +49,7 @@ NOT_LOGGED_LOOKBACK_DAYS = 30
 #: "Nearing the deadline": at most this many working days left.
 DEADLINE_WARNING_WORKING_DAYS = 2
 CAMPAIGN_DAYS_AHEAD = 7
+ASSESSMENT_DAYS_AHEAD = 7
 
 
 class _Texts:
@@ -548,6 +550,44 @@ def remind_campaign_ahead(*, today: datetime.date) -> int:
     return notifications_create(kind=NotificationKind.CAMPAIGN_AHEAD, items=items())
 
 
+# --- The annual assessment ----------------------------------------------------------------
+
+
+def remind_assessment_deadline(*, today: datetime.date) -> int:
+    """In the week before an open assessment year's deadline (set by city staff), everyone
+    who manages an organisation hears once per year and deadline."""
+    years = list(
+        AssessmentYear.objects.filter(
+            status=YearStatus.OPEN,
+            submission_deadline__gte=today,
+            submission_deadline__lte=today + datetime.timedelta(days=ASSESSMENT_DAYS_AHEAD),
+        ).values_list("year", "submission_deadline")
+    )
+    if not years:
+        return 0
+    managers = list(_managing_roles().values_list("user_id", flat=True).distinct().order_by())
+    texts = _Texts(
+        lambda year, deadline: (
+            _("The %(year)s assessment is due on %(deadline)s")
+            % {"year": year, "deadline": deadline},
+            _("Check your organisation's records and hand in the assessment report in time."),
+        )
+    )
+
+    def items():
+        for year, deadline in years:
+            url = _link("dashboard:rollup-detail", year=year)
+            for user_id in sorted(managers):
+                yield (
+                    user_id,
+                    f"assessment_deadline:{year}:{deadline.isoformat()}",
+                    *texts(user_id, year, deadline.isoformat()),
+                    url,
+                )
+
+    return notifications_create(kind=NotificationKind.ASSESSMENT_DEADLINE, items=items())
+
+
 # --- The daily run ------------------------------------------------------------------------
 
 
@@ -561,6 +601,7 @@ def run_daily(*, now: datetime.datetime) -> dict[str, int]:
         "deadline_near": remind_deadline_near(now=now),
         "certificates_waiting": remind_certificates_waiting(today=today),
         "campaign_ahead": remind_campaign_ahead(today=today),
+        "assessment_deadline": remind_assessment_deadline(today=today),
         "visits_overdue": remind_visits_overdue(today=today),
         "requests_overdue": remind_requests_overdue(today=today),
         "registrations_pending": remind_registrations_pending(today=today),

@@ -71,3 +71,8 @@ def remind_certificates_waiting(self):
 @shared_task(name="notifications.remind_campaign_ahead", **OPTIONS)
 def remind_campaign_ahead(self):
     return reminders.remind_campaign_ahead(today=timezone.localdate())
+
+
+@shared_task(name="notifications.remind_assessment_deadline", **OPTIONS)
+def remind_assessment_deadline(self):
+    return reminders.remind_assessment_deadline(today=timezone.localdate())

@@ -99,11 +99,12 @@ API_CASES = [
 ]
 
 
-def admin_cases(model, getter, *, other_branch=404):
+def admin_cases(model, getter, *, other_branch=404, city_adds=False):
     in_tree = {"default": 200, "other_branch_secretary": other_branch, **OUTSIDE_ADMIN}
+    adds = {"city_admin": 200} if city_adds else {}
     return [
         case(admin_url(model, "changelist"), default=200, **OUTSIDE_ADMIN),
-        case(admin_url(model, "add"), default=403, **OUTSIDE_ADMIN),
+        case(admin_url(model, "add"), default=403, **OUTSIDE_ADMIN, **adds),
         case(admin_url(model, "change"), kwargs=getter, **in_tree),
         case(
             admin_url(model, "delete"),
@@ -119,7 +120,8 @@ def admin_cases(model, getter, *, other_branch=404):
 
 
 ADMIN_CASES = [
-    *admin_cases(AssessmentYear, object_id("assessment_year"), other_branch=200),
+    # Only the city's administrators add a year or set its deadline; the rest is read only.
+    *admin_cases(AssessmentYear, object_id("assessment_year"), other_branch=200, city_adds=True),
     *admin_cases(VolunteerYearSummary, object_id("volunteer_summary")),
     *admin_cases(TeamYearSummary, object_id("team_summary")),
     *admin_cases(OrganizationYearSummary, object_id("branch_summary")),
