@@ -74,7 +74,11 @@ def test_large_text_toggle_on_a_phone(site, volunteer, chromium):
     # On a phone the navigation, with the button in it, sits behind the menu toggler.
     toggle = page.locator("[data-toggle-large-text]")
     expect(toggle).to_be_hidden()
+    # Wait for the page to settle (the inbox badge loads by htmx) and the menu to finish
+    # opening, so the click lands on the button and not on a link that moved under it.
+    page.wait_for_load_state("networkidle")
     page.locator(".navbar-toggler").click()
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     toggle.click()
     expect(html).to_have_class(re.compile(r"\blarge-text\b"))
     expect(toggle).to_have_attribute("aria-pressed", "true")
@@ -85,7 +89,9 @@ def test_large_text_toggle_on_a_phone(site, volunteer, chromium):
     expect(html).to_have_class(re.compile(r"\blarge-text\b"))
     expect(toggle).to_have_attribute("aria-pressed", "true")
 
+    page.wait_for_load_state("networkidle")
     page.locator(".navbar-toggler").click()
+    expect(page.locator("#main-nav")).to_have_class(re.compile(r"(^|\s)show(\s|$)"))
     toggle.click()
     expect(html).not_to_have_class(re.compile(r"\blarge-text\b"))
     expect(toggle).to_have_attribute("aria-pressed", "false")
