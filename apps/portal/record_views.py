@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from apps.activities.models import Activity
-from apps.communities.models import CommunityStaff
 from apps.core.scoping import get_object_for_user, get_user_scope
 from apps.core.workdays import working_days_after
 from apps.organizations.models import paths_q
@@ -34,7 +33,7 @@ from apps.service_records.models import (
     RecordStatus,
     ServiceRecord,
 )
-from apps.teams.models import Team, leads_team_q, teams_led_by
+from apps.teams.models import Team, leads_team_q
 
 from .forms_records import RateForm, RecordForm, RejectForm, TeamEntryForm, apply_service
 
@@ -116,14 +115,6 @@ def late_before(today: datetime.date, *, limit: int | None = None) -> datetime.d
         else:
             high = middle
     return low
-
-
-def _may_review_any(user) -> bool:
-    """Whether the user reviews anyone's records: an organisation role that may change, a
-    team they lead, or a community they work for."""
-    if get_user_scope(user).can_manage_any:
-        return True
-    return teams_led_by(user).exists() or CommunityStaff.objects.active().filter(user=user).exists()
 
 
 def _flags(record: ServiceRecord) -> list[dict]:
@@ -332,7 +323,7 @@ def _queue_rows(user) -> list:
 @require_http_methods(["GET", "POST"])
 def review_queue(request):
     """Records the user may review, flagged first. POST approves the ticked ones at once."""
-    if not _may_review_any(request.user):
+    if not selectors.may_review_any(request.user):
         raise PermissionDenied
     if request.method == "POST":
         ids = [i for i in (_int(v) for v in request.POST.getlist("records")) if i]
