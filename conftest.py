@@ -65,6 +65,7 @@ REFERENCE_DATA = (
     ("apps.activities.migrations.0002_close_finished_schedule", "create"),
     ("apps.points.migrations.0003_periodic_tasks", "create"),
     ("apps.awards.migrations.0002_yearly_rollup_schedule", "create"),
+    ("apps.awards.migrations.0005_default_award_categories", "create"),
 )
 
 

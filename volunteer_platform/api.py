@@ -7,8 +7,11 @@ from apps.accounts.api import ROUTES as ACCOUNT_ROUTES
 from apps.accounts.api import MeView
 from apps.activities.api import ROUTES as ACTIVITY_ROUTES
 from apps.awards.api import ROUTES as AWARD_ROUTES
+from apps.awards.api_appraisal import ROUTES as APPRAISAL_ROUTES
+from apps.awards.api_awards import ROUTES as AWARD_WORKFLOW_ROUTES
 from apps.care.api import ROUTES as CARE_ROUTES
 from apps.communities.api import ROUTES as COMMUNITY_ROUTES
+from apps.core.api_exports import ROUTES as EXPORT_ROUTES
 from apps.organizations.api import (
     MembershipViewSet,
     OrganizationRoleViewSet,
@@ -33,6 +36,9 @@ ALL_ROUTES = (
     *CERTIFICATE_ROUTES,
     *POINTS_ROUTES,
     *AWARD_ROUTES,
+    *AWARD_WORKFLOW_ROUTES,
+    *APPRAISAL_ROUTES,
+    *EXPORT_ROUTES,
 )
 for prefix, viewset, basename in ALL_ROUTES:
     router.register(prefix, viewset, basename=basename)

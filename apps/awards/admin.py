@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.admin import ScopedAdminMixin
 from apps.core.scoping import get_user_scope
 
+from . import admin_appraisal, admin_awards  # noqa: F401  (register their models)
 from .models import AssessmentYear, OrganizationYearSummary, TeamYearSummary, VolunteerYearSummary
 from .rollup import (
     assessment_deadline_check,

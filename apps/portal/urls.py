@@ -16,6 +16,7 @@ urlpatterns = [
     path("records/", include("apps.portal.urls_records")),
     path("certificates/", include("apps.portal.urls_certificates")),
     path("points/", include("apps.portal.urls_points")),
+    path("awards/", include("apps.portal.urls_awards")),
     # Residents without an account: submit, track and rate requests; the public wall.
     path("r/", include("apps.portal.urls_residents")),
 ]
