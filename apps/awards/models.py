@@ -9,10 +9,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from apps.core.scoping import ScopedQuerySet, get_user_scope
 from apps.organizations.models import PartyOrganization, paths_q
@@ -485,7 +486,10 @@ class Quota(models.Model):
         AssessmentYear, verbose_name=_("year"), on_delete=models.CASCADE, related_name="quotas"
     )
     category = models.ForeignKey(
-        AwardCategory, verbose_name=_("category"), on_delete=models.CASCADE, related_name="quotas"
+        AwardCategory,
+        verbose_name=_("award category"),
+        on_delete=models.CASCADE,
+        related_name="quotas",
     )
     organization = models.ForeignKey(
         PartyOrganization,
@@ -516,7 +520,7 @@ class NominationStatus(models.TextChoices):
     PUBLICITY = "publicity", _("In publicity")
     AWARDED = "awarded", _("Awarded")
     NOT_AWARDED = "not_awarded", _("Not awarded")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
+    WITHDRAWN = "withdrawn", pgettext_lazy("nomination", "Withdrawn")
 
 
 #: Nominations that count against quotas and block a second nomination of the same candidate.
@@ -562,7 +566,7 @@ class Nomination(models.Model):
     )
     category = models.ForeignKey(
         AwardCategory,
-        verbose_name=_("category"),
+        verbose_name=_("award category"),
         on_delete=models.PROTECT,
         related_name="nominations",
     )
@@ -739,9 +743,9 @@ class AwardQuerySet(ScopedQuerySet):
             return self.all()
         from apps.organizations.models import Membership
 
-        members = Membership.objects.filter(
-            paths_q("organization__path", scope.view_paths)
-        ).values("user_id")
+        members = Membership.objects.filter(paths_q("organization__path", scope.view_paths)).values(
+            "user_id"
+        )
         return self.filter(
             Q(volunteer=user)
             | Q(volunteer__in=members)
@@ -778,7 +782,7 @@ class Award(models.Model):
     awarding_unit = models.CharField(_("awarding unit"), max_length=128)
     category = models.ForeignKey(
         AwardCategory,
-        verbose_name=_("category"),
+        verbose_name=_("award category"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,

@@ -8,163 +8,578 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('awards', '0003_assessment_deadline'),
-        ('organizations', '0001_initial'),
-        ('teams', '0001_initial'),
+        ("awards", "0003_assessment_deadline"),
+        ("organizations", "0001_initial"),
+        ("teams", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AwardCategory',
+            name="AwardCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=64, unique=True, verbose_name='name')),
-                ('kind', models.CharField(choices=[('volunteer', 'Volunteer'), ('team', 'Team')], max_length=16, verbose_name='awarded to')),
-                ('description', models.TextField(blank=True, verbose_name='description')),
-                ('awarding_unit', models.CharField(help_text='e.g. 中共江城市委组织部', max_length=128, verbose_name='awarding unit')),
-                ('party_members_only', models.BooleanField(default=True, help_text='Volunteers only: the candidate must be an active party member.', verbose_name='party members only')),
-                ('min_hours', models.DecimalField(blank=True, decimal_places=1, max_digits=7, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='minimum approved hours in the year')),
-                ('min_points', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True, validators=[django.core.validators.MinValueValidator(Decimal('0'))], verbose_name='minimum points in the year')),
-                ('min_average_rating', models.DecimalField(blank=True, decimal_places=2, help_text='1 to 5 stars; candidates without any rating do not meet it.', max_digits=3, null=True, validators=[django.core.validators.MinValueValidator(Decimal('1')), django.core.validators.MaxValueValidator(Decimal('5'))], verbose_name='minimum average rating')),
-                ('max_rejected_records', models.PositiveSmallIntegerField(blank=True, help_text='0: a single rejected record in the year rules the candidate out.', null=True, verbose_name='most rejected records allowed')),
-                ('publicity_days', models.PositiveSmallIntegerField(default=7, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(60)], verbose_name='publicity period (days)')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=64, unique=True, verbose_name="name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("volunteer", "Volunteer"), ("team", "Team")],
+                        max_length=16,
+                        verbose_name="awarded to",
+                    ),
+                ),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "awarding_unit",
+                    models.CharField(
+                        help_text="e.g. 中共江城市委组织部",
+                        max_length=128,
+                        verbose_name="awarding unit",
+                    ),
+                ),
+                (
+                    "party_members_only",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Volunteers only: the candidate must be an active party member.",
+                        verbose_name="party members only",
+                    ),
+                ),
+                (
+                    "min_hours",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=1,
+                        max_digits=7,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="minimum approved hours in the year",
+                    ),
+                ),
+                (
+                    "min_points",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=10,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(Decimal("0"))],
+                        verbose_name="minimum points in the year",
+                    ),
+                ),
+                (
+                    "min_average_rating",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        help_text="1 to 5 stars; candidates without any rating do not meet it.",
+                        max_digits=3,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(Decimal("1")),
+                            django.core.validators.MaxValueValidator(Decimal("5")),
+                        ],
+                        verbose_name="minimum average rating",
+                    ),
+                ),
+                (
+                    "max_rejected_records",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="0: a single rejected record in the year rules the candidate out.",
+                        null=True,
+                        verbose_name="most rejected records allowed",
+                    ),
+                ),
+                (
+                    "publicity_days",
+                    models.PositiveSmallIntegerField(
+                        default=7,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(60),
+                        ],
+                        verbose_name="publicity period (days)",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                ("order", models.PositiveSmallIntegerField(default=0, verbose_name="order")),
             ],
             options={
-                'verbose_name': 'award category',
-                'verbose_name_plural': 'award categories',
-                'ordering': ['order', 'name'],
+                "verbose_name": "award category",
+                "verbose_name_plural": "award categories",
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Nomination',
+            name="Nomination",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deeds', models.TextField(help_text='主要事迹, shown in the publicity.', verbose_name='main deeds')),
-                ('hours', models.DecimalField(decimal_places=2, default=0, max_digits=9, verbose_name='hours')),
-                ('points', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='points')),
-                ('status', models.CharField(choices=[('nominated', 'Nominated'), ('publicity', 'In publicity'), ('awarded', 'Awarded'), ('not_awarded', 'Not awarded'), ('withdrawn', 'Withdrawn')], db_index=True, default='nominated', max_length=16, verbose_name='status')),
-                ('publicity_starts_on', models.DateField(blank=True, null=True, verbose_name='publicity from')),
-                ('publicity_ends_on', models.DateField(blank=True, null=True, verbose_name='publicity until')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='nominated at')),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('decision_note', models.TextField(blank=True, verbose_name='reason')),
-                ('assessment_year', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='nominations', to='awards.assessmentyear', verbose_name='year')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='nominations', to='awards.awardcategory', verbose_name='category')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('nominated_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='nominated by')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='award_nominations', to='organizations.partyorganization', verbose_name='nominating organisation')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='award_nominations', to='teams.team', verbose_name='team')),
-                ('volunteer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='award_nominations', to=settings.AUTH_USER_MODEL, verbose_name='volunteer')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "deeds",
+                    models.TextField(
+                        help_text="主要事迹, shown in the publicity.", verbose_name="main deeds"
+                    ),
+                ),
+                (
+                    "hours",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=9, verbose_name="hours"
+                    ),
+                ),
+                (
+                    "points",
+                    models.DecimalField(
+                        decimal_places=2, default=0, max_digits=12, verbose_name="points"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("nominated", "Nominated"),
+                            ("publicity", "In publicity"),
+                            ("awarded", "Awarded"),
+                            ("not_awarded", "Not awarded"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        db_index=True,
+                        default="nominated",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "publicity_starts_on",
+                    models.DateField(blank=True, null=True, verbose_name="publicity from"),
+                ),
+                (
+                    "publicity_ends_on",
+                    models.DateField(blank=True, null=True, verbose_name="publicity until"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="nominated at"),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                ("decision_note", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "assessment_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="nominations",
+                        to="awards.assessmentyear",
+                        verbose_name="year",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="nominations",
+                        to="awards.awardcategory",
+                        verbose_name="award category",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "nominated_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="nominated by",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="award_nominations",
+                        to="organizations.partyorganization",
+                        verbose_name="nominating organisation",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="award_nominations",
+                        to="teams.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "volunteer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="award_nominations",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="volunteer",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'nomination',
-                'verbose_name_plural': 'nominations',
-                'ordering': ['-assessment_year__year', 'category__order', 'organization__path', 'id'],
+                "verbose_name": "nomination",
+                "verbose_name_plural": "nominations",
+                "ordering": [
+                    "-assessment_year__year",
+                    "category__order",
+                    "organization__path",
+                    "id",
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Award',
+            name="Award",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=128, verbose_name='award')),
-                ('awarded_on', models.DateField(verbose_name='date')),
-                ('awarding_unit', models.CharField(max_length=128, verbose_name='awarding unit')),
-                ('note', models.TextField(blank=True, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='entered at')),
-                ('assessment_year', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='awards.assessmentyear', verbose_name='year')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('team', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='teams.team', verbose_name='team')),
-                ('volunteer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards', to=settings.AUTH_USER_MODEL, verbose_name='volunteer')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='awards', to='awards.awardcategory', verbose_name='category')),
-                ('nomination', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='award', to='awards.nomination', verbose_name='nomination')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=128, verbose_name="award")),
+                ("awarded_on", models.DateField(verbose_name="date")),
+                ("awarding_unit", models.CharField(max_length=128, verbose_name="awarding unit")),
+                ("note", models.TextField(blank=True, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="entered at")),
+                (
+                    "assessment_year",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to="awards.assessmentyear",
+                        verbose_name="year",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to="teams.team",
+                        verbose_name="team",
+                    ),
+                ),
+                (
+                    "volunteer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="volunteer",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="awards",
+                        to="awards.awardcategory",
+                        verbose_name="award category",
+                    ),
+                ),
+                (
+                    "nomination",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="award",
+                        to="awards.nomination",
+                        verbose_name="nomination",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'award',
-                'verbose_name_plural': 'awards',
-                'ordering': ['-awarded_on', '-id'],
+                "verbose_name": "award",
+                "verbose_name_plural": "awards",
+                "ordering": ["-awarded_on", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Objection',
+            name="Objection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('contact', models.CharField(blank=True, max_length=64, verbose_name='contact')),
-                ('text', models.TextField(verbose_name='objection')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='raised at')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('upheld', 'Upheld'), ('dismissed', 'Dismissed')], db_index=True, default='open', max_length=16, verbose_name='status')),
-                ('resolution', models.TextField(blank=True, verbose_name='finding')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='resolved at')),
-                ('nomination', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='objections', to='awards.nomination', verbose_name='nomination')),
-                ('resolved_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='resolved by')),
-                ('submitted_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='raised by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("contact", models.CharField(blank=True, max_length=64, verbose_name="contact")),
+                ("text", models.TextField(verbose_name="objection")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="raised at")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("upheld", "Upheld"),
+                            ("dismissed", "Dismissed"),
+                        ],
+                        db_index=True,
+                        default="open",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("resolution", models.TextField(blank=True, verbose_name="finding")),
+                (
+                    "resolved_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="resolved at"),
+                ),
+                (
+                    "nomination",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="objections",
+                        to="awards.nomination",
+                        verbose_name="nomination",
+                    ),
+                ),
+                (
+                    "resolved_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="resolved by",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="raised by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'objection',
-                'verbose_name_plural': 'objections',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "objection",
+                "verbose_name_plural": "objections",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Quota',
+            name="Quota",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('places', models.PositiveIntegerField(verbose_name='places')),
-                ('assessment_year', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quotas', to='awards.assessmentyear', verbose_name='year')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quotas', to='awards.awardcategory', verbose_name='category')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='award_quotas', to='organizations.partyorganization', verbose_name='organisation')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("places", models.PositiveIntegerField(verbose_name="places")),
+                (
+                    "assessment_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quotas",
+                        to="awards.assessmentyear",
+                        verbose_name="year",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quotas",
+                        to="awards.awardcategory",
+                        verbose_name="award category",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="award_quotas",
+                        to="organizations.partyorganization",
+                        verbose_name="organisation",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quota',
-                'verbose_name_plural': 'quotas',
-                'ordering': ['assessment_year', 'category', 'organization__path'],
+                "verbose_name": "quota",
+                "verbose_name_plural": "quotas",
+                "ordering": ["assessment_year", "category", "organization__path"],
             },
         ),
         migrations.CreateModel(
-            name='DemocraticAppraisal',
+            name="DemocraticAppraisal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('grade', models.CharField(choices=[('excellent', 'Excellent (优秀)'), ('qualified', 'Qualified (合格)'), ('basic', 'Basically qualified (基本合格)'), ('unqualified', 'Unqualified (不合格)')], max_length=16, verbose_name='grade')),
-                ('note', models.CharField(blank=True, max_length=255, verbose_name='note')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('assessment_year', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appraisals', to='awards.assessmentyear', verbose_name='year')),
-                ('entered_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('member', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appraisals', to=settings.AUTH_USER_MODEL, verbose_name='member')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appraisals', to='organizations.partyorganization', verbose_name='branch')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "grade",
+                    models.CharField(
+                        choices=[
+                            ("excellent", "Excellent (优秀)"),
+                            ("qualified", "Qualified (合格)"),
+                            ("basic", "Basically qualified (基本合格)"),
+                            ("unqualified", "Unqualified (不合格)"),
+                        ],
+                        max_length=16,
+                        verbose_name="grade",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=255, verbose_name="note")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "assessment_year",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appraisals",
+                        to="awards.assessmentyear",
+                        verbose_name="year",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appraisals",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="member",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="appraisals",
+                        to="organizations.partyorganization",
+                        verbose_name="branch",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'democratic appraisal',
-                'verbose_name_plural': 'democratic appraisals',
-                'ordering': ['assessment_year', 'organization__path', 'member_id'],
-                'constraints': [models.UniqueConstraint(fields=('assessment_year', 'member'), name='appraisal_once_a_year')],
+                "verbose_name": "democratic appraisal",
+                "verbose_name_plural": "democratic appraisals",
+                "ordering": ["assessment_year", "organization__path", "member_id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("assessment_year", "member"), name="appraisal_once_a_year"
+                    )
+                ],
             },
         ),
         migrations.AddIndex(
-            model_name='nomination',
-            index=models.Index(fields=['assessment_year', 'category', 'status'], name='awards_nomi_assessm_0302eb_idx'),
+            model_name="nomination",
+            index=models.Index(
+                fields=["assessment_year", "category", "status"],
+                name="awards_nomi_assessm_0302eb_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nomination',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('volunteer__isnull', False), ('team__isnull', True)), models.Q(('volunteer__isnull', True), ('team__isnull', False)), _connector='OR'), name='nomination_volunteer_or_team'),
+            model_name="nomination",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("volunteer__isnull", False), ("team__isnull", True)),
+                    models.Q(("volunteer__isnull", True), ("team__isnull", False)),
+                    _connector="OR",
+                ),
+                name="nomination_volunteer_or_team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nomination',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('nominated', 'publicity', 'awarded'))), fields=('assessment_year', 'category', 'volunteer'), name='nomination_volunteer_once'),
+            model_name="nomination",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("nominated", "publicity", "awarded"))),
+                fields=("assessment_year", "category", "volunteer"),
+                name="nomination_volunteer_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='nomination',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('nominated', 'publicity', 'awarded'))), fields=('assessment_year', 'category', 'team'), name='nomination_team_once'),
+            model_name="nomination",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("nominated", "publicity", "awarded"))),
+                fields=("assessment_year", "category", "team"),
+                name="nomination_team_once",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='award',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('volunteer__isnull', False), ('team__isnull', True)), models.Q(('volunteer__isnull', True), ('team__isnull', False)), _connector='OR'), name='award_volunteer_or_team'),
+            model_name="award",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("volunteer__isnull", False), ("team__isnull", True)),
+                    models.Q(("volunteer__isnull", True), ("team__isnull", False)),
+                    _connector="OR",
+                ),
+                name="award_volunteer_or_team",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quota',
-            constraint=models.UniqueConstraint(fields=('assessment_year', 'category', 'organization'), name='quota_once'),
+            model_name="quota",
+            constraint=models.UniqueConstraint(
+                fields=("assessment_year", "category", "organization"), name="quota_once"
+            ),
         ),
     ]
