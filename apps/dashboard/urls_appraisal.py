@@ -1,3 +1,13 @@
-"""Placeholder: filled by the part that owns it."""
+"""Democratic appraisal, under /dashboard/appraisal/ in the "dashboard" namespace."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import appraisal_views
+
+urlpatterns = [
+    path("", appraisal_views.appraisal_index, name="appraisal-index"),
+    path("<int:year>/<int:org_pk>/", appraisal_views.appraisal_detail, name="appraisal"),
+    path(
+        "<int:year>/<int:org_pk>/save/", appraisal_views.appraisal_save_view, name="appraisal-save"
+    ),
+]
