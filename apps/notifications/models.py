@@ -19,6 +19,9 @@ class NotificationKind(models.TextChoices):
     CERTIFICATES_WAITING = "certificates_waiting", _("Certificate requests waiting")
     CAMPAIGN_AHEAD = "campaign_ahead", _("Campaign day ahead")
     ASSESSMENT_DEADLINE = "assessment_deadline", _("Assessment deadline ahead")
+    AWARD_GRANTED = "award_granted", _("Award granted")
+    OBJECTION_RAISED = "objection_raised", _("Objection to a nomination")
+    NOMINATIONS_WAITING = "nominations_waiting", _("Nominations waiting")
 
 
 class Channel(models.TextChoices):

@@ -6,8 +6,8 @@ workers at once, a reminder runs. Texts are rendered in the recipient's language
 (``selectors.recipient_languages``). Every reminder reads in batches and inserts in bulk, so a
 daily run over 100,000 volunteers keeps its memory bounded (see ``benchmark_reminders``).
 
-Not here yet: nominations waiting and the annual assessment deadline (they need the models of
-issue 6).
+Awards (issue 6): the volunteer hears of an award on their record and the city's
+administrators of each objection (both from ``receivers``), and of nominations waiting.
 """
 
 from __future__ import annotations
@@ -18,13 +18,13 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, Subquery
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User, VolunteerProfile, VolunteerStatus
 from apps.activities.models import ActivityStatus, Attendance, Campaign, Signup, SignupStatus
-from apps.awards.models import AssessmentYear, YearStatus
+from apps.awards.models import AssessmentYear, Nomination, NominationStatus, YearStatus
 from apps.care.models import RecipientPairing, ServiceRequest
 from apps.communities.models import CommunityStaff
 from apps.core.workdays import add_working_days, recording_deadline
@@ -588,6 +588,122 @@ def remind_assessment_deadline(*, today: datetime.date) -> int:
     return notifications_create(kind=NotificationKind.ASSESSMENT_DEADLINE, items=items())
 
 
+# --- Awards: the decision, objections, nominations waiting --------------------------------
+
+#: Nominated, but publicity not started after this many days: the city hears about it.
+NOMINATION_STALE_DAYS = 7
+
+
+def _link_or(name: str, fallback: str, **kwargs) -> str:
+    """The URL of ``name``, or ``fallback`` while the page is not installed (the award pages
+    arrive with their own part; a notification is worth sending without its link)."""
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return fallback
+
+
+def notify_award_granted(award) -> int:
+    """The volunteer hears once about an award on their record."""
+    if not award.volunteer_id:
+        return 0
+    texts = _Texts(
+        lambda name, unit, day: (
+            _("You have been awarded “%(name)s”") % {"name": name},
+            _("Awarded by %(unit)s on %(date)s. It is on your volunteer record.")
+            % {"unit": unit, "date": day},
+        )
+    )
+    item = (
+        award.volunteer_id,
+        f"award_granted:award:{award.pk}",
+        *texts(award.volunteer_id, award.name, award.awarding_unit, award.awarded_on.isoformat()),
+        _link_or("portal:award-list", "/awards/"),
+    )
+    return notifications_create(kind=NotificationKind.AWARD_GRANTED, items=[item])
+
+
+def notify_objection_raised(objection) -> int:
+    """The city's administrators hear once about each objection raised in a publicity period."""
+    nomination = Nomination.objects.select_related(
+        "category", "assessment_year", "volunteer", "team"
+    ).get(pk=objection.nomination_id)
+    url = _link_or(
+        "dashboard:nomination-detail",
+        f"/dashboard/awards/nominations/{nomination.pk}/",
+        pk=nomination.pk,
+    )
+    texts = _Texts(
+        lambda candidate, category, year: (
+            _("Objection to the nomination of %(candidate)s") % {"candidate": candidate},
+            _(
+                "“%(category)s” %(year)s: an objection was raised in the publicity period. Look "
+                "into it before the decision."
+            )
+            % {"category": category, "year": year},
+        )
+    )
+    args = (nomination.candidate_name, nomination.category.name, nomination.assessment_year.year)
+    items = (
+        (user_id, f"objection_raised:objection:{objection.pk}", *texts(user_id, *args), url)
+        for user_id in sorted(_city_admin_ids())
+    )
+    return notifications_create(kind=NotificationKind.OBJECTION_RAISED, items=items)
+
+
+def nominations_waiting(today: datetime.date) -> tuple[int, int]:
+    """(publicity over and awaiting the decision, nominated over a week ago and not yet in
+    publicity)."""
+    to_decide = Nomination.objects.filter(
+        status=NominationStatus.PUBLICITY, publicity_ends_on__lt=today
+    ).count()
+    stale_before = _day_start(today - datetime.timedelta(days=NOMINATION_STALE_DAYS))
+    to_publicise = Nomination.objects.filter(
+        status=NominationStatus.NOMINATED, created_at__lt=stale_before
+    ).count()
+    return to_decide, to_publicise
+
+
+def remind_nominations_waiting(*, today: datetime.date) -> int:
+    """A daily digest to the city's administrators: nominations whose publicity period has
+    ended and that wait for the decision, and nominations left more than a week without
+    publicity."""
+    to_decide, to_publicise = nominations_waiting(today)
+    if not (to_decide or to_publicise):
+        return 0
+    url = _link_or("dashboard:award-index", "/dashboard/awards/")
+
+    def render(decide, publicise):
+        lines = []
+        if decide:
+            lines.append(
+                _("%(count)d: the publicity period has ended; decide whether to award.")
+                % {"count": decide}
+            )
+        if publicise:
+            lines.append(
+                _(
+                    "%(count)d: nominated more than %(days)d days ago; the publicity has not "
+                    "started."
+                )
+                % {"count": publicise, "days": NOMINATION_STALE_DAYS}
+            )
+        title = _("%(count)d nominations wait for you") % {"count": decide + publicise}
+        return title, "\n".join(lines)
+
+    texts = _Texts(render)
+    items = (
+        (
+            user_id,
+            f"nominations_waiting:digest:{today.isoformat()}",
+            *texts(user_id, to_decide, to_publicise),
+            url,
+        )
+        for user_id in sorted(_city_admin_ids())
+    )
+    return notifications_create(kind=NotificationKind.NOMINATIONS_WAITING, items=items)
+
+
 # --- The daily run ------------------------------------------------------------------------
 
 
@@ -602,6 +718,7 @@ def run_daily(*, now: datetime.datetime) -> dict[str, int]:
         "certificates_waiting": remind_certificates_waiting(today=today),
         "campaign_ahead": remind_campaign_ahead(today=today),
         "assessment_deadline": remind_assessment_deadline(today=today),
+        "nominations_waiting": remind_nominations_waiting(today=today),
         "visits_overdue": remind_visits_overdue(today=today),
         "requests_overdue": remind_requests_overdue(today=today),
         "registrations_pending": remind_registrations_pending(today=today),

@@ -76,3 +76,8 @@ def remind_campaign_ahead(self):
 @shared_task(name="notifications.remind_assessment_deadline", **OPTIONS)
 def remind_assessment_deadline(self):
     return reminders.remind_assessment_deadline(today=timezone.localdate())
+
+
+@shared_task(name="notifications.remind_nominations_waiting", **OPTIONS)
+def remind_nominations_waiting(self):
+    return reminders.remind_nominations_waiting(today=timezone.localdate())

@@ -5,6 +5,7 @@ from apps.activities.demo import seed_activities
 from apps.care.demo import seed_care
 from apps.communities.demo import LOGINS as COMMUNITY_LOGINS
 from apps.communities.demo import seed_communities_and_teams
+from apps.dashboard.demo_awards import seed_awards
 from apps.organizations.demo import DEMO_PASSWORD, LOGINS, seed_organizations_and_people
 from apps.points.demo import seed_points
 from apps.service_records.demo import seed_records
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         seed_activities(stdout=self.stdout)
         seed_records(stdout=self.stdout)
         seed_points(stdout=self.stdout)
+        seed_awards(stdout=self.stdout)
         self.stdout.write("")
         self.stdout.write(
             _("Demo logins (password for all: %(password)s)") % {"password": DEMO_PASSWORD}
