@@ -4,6 +4,7 @@ from django.http import Http404
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from . import admin_exports  # noqa: F401 - registers the export jobs' admin
 from .models import AuditEntry, CalendarDay
 from .scoping import get_user_scope, user_can_manage
 from .services import audit_log

@@ -3,6 +3,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .storage import export_upload_to, private_storage
+
 
 class AuditEntry(models.Model):
     """Who did what to which object, and when. Written by services, never edited."""
@@ -84,7 +86,9 @@ class ExportJob(models.Model):
         _("status"), max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING
     )
     progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    file = models.FileField(_("file"), upload_to="exports/%Y/%m/", blank=True)
+    file = models.FileField(
+        _("file"), upload_to=export_upload_to, storage=private_storage, blank=True
+    )
     filename = models.CharField(_("file name"), max_length=255, blank=True)
     content_type = models.CharField(max_length=128, blank=True)
     size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)

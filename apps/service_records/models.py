@@ -19,6 +19,7 @@ from apps.activities.models import Activity, Signup
 from apps.care.models import CareRecipient, ServiceRequest
 from apps.communities.models import Community, any_of, community_q
 from apps.core.scoping import ScopedQuerySet, get_user_scope
+from apps.core.storage import import_upload_to, private_storage
 from apps.organizations.models import Membership, PartyOrganization, paths_q
 from apps.teams.models import Team, leads_team_q
 
@@ -534,7 +535,7 @@ class ImportJob(models.Model):
     """An uploaded Excel file and what became of it: all rows imported, or none and a report."""
 
     kind = models.CharField(_("kind"), max_length=32, choices=ImportKind.choices)
-    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file = models.FileField(_("file"), upload_to=import_upload_to, storage=private_storage)
     original_name = models.CharField(_("file name"), max_length=255, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.PENDING

@@ -2,8 +2,11 @@
 
 import datetime
 import io
+import pathlib
+import re
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
@@ -105,6 +108,10 @@ def test_good_file_imports_every_row_for_review(w):
     assert with_team.within_working_hours
     assert not ServiceRecord.objects.get(volunteer=w.cast.team_leader).is_late
     assert len({r.evaluation_token for r in records}) == 4
+    # The uploaded file holds people's data: kept privately, under an unguessable directory.
+    assert re.fullmatch(r"imports/\d{4}/\d{2}/[0-9a-f]{32}/[^/]+\.xlsx", job.file.name)
+    stored = pathlib.Path(job.file.path).resolve()
+    assert stored.is_relative_to(pathlib.Path(settings.PRIVATE_MEDIA_ROOT).resolve())
 
 
 def test_phone_identifies_the_volunteer(w):
