@@ -132,11 +132,16 @@ class RecordTimesForm(forms.Form):
 
 
 def my_active_teams(user):
-    return Team.objects.filter(
-        is_active=True,
-        memberships__user=user,
-        memberships__status=TeamMembershipStatus.ACTIVE,
-    ).order_by("name")
+    # The organisation comes along: a record logged for a team belongs to its organisation.
+    return (
+        Team.objects.filter(
+            is_active=True,
+            memberships__user=user,
+            memberships__status=TeamMembershipStatus.ACTIVE,
+        )
+        .select_related("organization")
+        .order_by("name")
+    )
 
 
 class RecordForm(RecordTimesForm):

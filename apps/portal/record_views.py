@@ -11,14 +11,18 @@ from decimal import Decimal
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -129,32 +133,63 @@ def _is_reviewer(user, record: ServiceRecord) -> bool:
 # A volunteer's own records ------------------------------------------------------------------
 
 
+#: How long a volunteer's rendered rows are kept. The key changes with every change to their
+#: records; the time only bounds how long a renamed team or category shows its old name.
+ROWS_CACHE_SECONDS = 300
+
+
+def _my_rows(request, *, year: int, status: str, page_number: int, stamp: str) -> str:
+    """The rendered rows of "my records", cached under the volunteer's record stamp (see
+    ``selectors.hours_in_year``): reading them again costs one cache lookup."""
+    key = (
+        f"records:my:{request.user.pk}:{stamp}:{year}:{status}:{page_number}:"
+        f"{translation.get_language()}"
+    )
+    html = cache.get(key)
+    if html is None:
+        rows = selectors.service_record_list(user=request.user, year=year, status=status or None)
+        # The list shows the category and team only: fewer joins, a narrower sort.
+        rows = rows.select_related(None).select_related("category", "team")
+        page = ShortPage(rows, number=page_number, size=MY_PAGE_SIZE)
+        html = render_to_string(
+            "portal/records/fragments/record_rows.html",
+            {
+                "page": page,
+                "query": f"year={year}&status={status}",
+                # One reverse() for the page, not one per row.
+                "detail_url": reverse("portal:record-detail", args=[0]).removesuffix("0/"),
+            },
+        )
+        cache.set(key, html, ROWS_CACHE_SECONDS)
+    return mark_safe(html)  # rendered by the template above, autoescaped
+
+
 @require_GET
 def record_list(request):
     today = timezone.localdate()
     year = _year(request, today.year)
     status = _status(request)
-    rows = selectors.service_record_list(user=request.user, year=year, status=status or None)
-    # The list shows the category and team only: fewer joins, a narrower sort.
-    rows = rows.select_related(None).select_related("category", "team")
-    page = ShortPage(rows, number=_int(request.GET.get("page")) or 1, size=MY_PAGE_SIZE)
-    totals = selectors.hours_in_year(user=request.user, year=year)
-    approved_hours = _hours(totals["approved_minutes"])
+    totals = selectors.hours_in_year(user=request.user, year=year, with_stamp=True)
+    rows = _my_rows(
+        request,
+        year=year,
+        status=status,
+        page_number=max(1, _int(request.GET.get("page")) or 1),
+        stamp=totals["stamp"],
+    )
+    if request.htmx:
+        return HttpResponse(rows)
     context = {
-        "page": page,
+        "rows": rows,
         "year": year,
         "years": range(today.year, today.year - 6, -1),
         "status": status,
         "statuses": RecordStatus.choices,
-        "approved_hours": approved_hours,
+        "approved_hours": _hours(totals["approved_minutes"]),
         "pending_hours": _hours(totals["pending_minutes"]),
         "stars": selectors.star_level(hours=totals["total_approved_hours"]),
-        "query": f"year={year}&status={status}",
     }
-    template = (
-        "portal/records/fragments/record_rows.html" if request.htmx else "portal/records/list.html"
-    )
-    return render(request, template, context)
+    return render(request, "portal/records/list.html", context)
 
 
 def _initial_from_session(request) -> dict:

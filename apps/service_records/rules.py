@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db.models import Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -105,15 +105,19 @@ def check_record(
         raise ValidationError(errors)
 
     limit_minutes = settings.SERVICE_RECORD_MAX_HOURS_PER_DAY * 60
+    service_day = timezone.localtime(started_at).date()
     others = ServiceRecord.objects.filter(volunteer=volunteer, status__in=LIVE_STATUSES)
     if exclude_pk:
         others = others.exclude(pk=exclude_pk)
-    overlapping = (
-        others.filter(started_at__lt=ended_at, ended_at__gt=started_at)
-        .order_by("started_at")
-        .first()
+    overlap = Q(started_at__lt=ended_at, ended_at__gt=started_at)
+    # One read answers both rules: the day's minutes and whether anything overlaps; the
+    # overlapping record itself is read only to name it in the refusal.
+    found = others.filter(Q(service_date=service_day) | overlap).aggregate(
+        already=Sum("duration_minutes", filter=Q(service_date=service_day)),
+        overlaps=Count("pk", filter=overlap),
     )
-    if overlapping:
+    if found["overlaps"]:
+        overlapping = others.filter(overlap).order_by("started_at").first()
         add(
             "started_at",
             _(
@@ -126,7 +130,6 @@ def check_record(
                 "end": _local(overlapping.ended_at),
             },
         )
-    service_day = timezone.localtime(started_at).date()
     if duration_minutes > limit_minutes:
         add(
             "duration_minutes",
@@ -134,12 +137,7 @@ def check_record(
             % {"hours": settings.SERVICE_RECORD_MAX_HOURS_PER_DAY},
         )
     else:
-        already = (
-            others.filter(service_date=service_day).aggregate(total=Sum("duration_minutes"))[
-                "total"
-            ]
-            or 0
-        )
+        already = found["already"] or 0
         if already + duration_minutes > limit_minutes:
             add(
                 "duration_minutes",

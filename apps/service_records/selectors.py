@@ -10,7 +10,18 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from django.conf import settings
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, ExtractMonth
 
 from apps.communities.models import CommunityStaff
@@ -70,23 +81,28 @@ def service_record_list(
     return _with_related(records).order_by("-started_at", "-pk")
 
 
-def hours_in_year(*, user, year: int, volunteer=None) -> dict:
+def hours_in_year(*, user, year: int, volunteer=None, with_stamp: bool = False) -> dict:
     """A volunteer's minutes in a year: approved (what counts) and pending (shown apart).
 
     ``volunteer`` defaults to the user; someone else's hours only if the user sees them.
+    ``with_stamp`` adds ``stamp``, which changes whenever one of the volunteer's records is
+    added, changed or removed (their count and latest change), read in the same query: a
+    cache key for what is drawn from the records ("my records" caches its rows under it).
     """
     volunteer = volunteer or user
     records = (
         ServiceRecord.objects.all() if volunteer == user else ServiceRecord.objects.visible_to(user)
     )
     in_year = Q(service_date__year=year)
+    stamp = {"n": Count("pk"), "changed": Max("updated_at")} if with_stamp else {}
     totals = records.filter(volunteer=volunteer).aggregate(
         approved=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.APPROVED)),
         pending=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.SUBMITTED)),
         all_time=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
+        **stamp,
     )
     approved, pending = totals["approved"] or 0, totals["pending"] or 0
-    return {
+    result = {
         "approved_minutes": approved,
         "pending_minutes": pending,
         "approved_hours": round(approved / 60, 1),
@@ -94,6 +110,10 @@ def hours_in_year(*, user, year: int, volunteer=None) -> dict:
         # all-time approved hours, for the star level, in the same query
         "total_approved_hours": round((totals["all_time"] or 0) / 60, 1),
     }
+    if with_stamp:
+        changed = totals["changed"]
+        result["stamp"] = f"{totals['n']}.{changed.timestamp() if changed else 0}"
+    return result
 
 
 def approved_hours_total(*, volunteer) -> float:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from functools import partial
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from apps.core.services import audit_log
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
 
-from . import signals
+from . import signals, tasks
 from .checks import content_fingerprint, refresh_flags
 from .evidence import store_photos, validate_photos
 from .models import RecordSource, RecordStatus, ServiceRecord
@@ -195,8 +196,15 @@ def service_record_submit(
             "photos": len(photos),
         },
     )
-    refresh_flags(record)
+    check_after_commit(record)
     return record
+
+
+def check_after_commit(record: ServiceRecord) -> None:
+    """Run the checks against formalism once the record is committed, in a task: they never
+    block a record and reviewers read the flags later, so the volunteer does not wait for them.
+    """
+    transaction.on_commit(partial(tasks.refresh_record_flags.delay, record.pk))
 
 
 def may_edit(actor, record: ServiceRecord) -> bool:

@@ -5,7 +5,7 @@ import logging
 from celery import shared_task
 from django.utils.translation import gettext as _
 
-from .models import ImportJob, ImportStatus
+from .models import ImportJob, ImportStatus, ServiceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -28,3 +28,15 @@ def run_import(job_id: int) -> str:
         )
         raise
     return job.status
+
+
+@shared_task(name="service_records.refresh_flags")
+def refresh_record_flags(record_id: int) -> str:
+    """Run the checks against formalism on a committed record and store its flags."""
+    from .checks import refresh_flags
+
+    record = ServiceRecord.objects.filter(pk=record_id).first()
+    if record is None:
+        return "missing"
+    refresh_flags(record)
+    return "checked"

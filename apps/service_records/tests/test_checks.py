@@ -6,13 +6,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from apps.activities.models import Activity, Attendance, Signup
 from apps.care.models import CareRecipient
 from apps.core.models import AuditEntry
-from apps.service_records import checks, services
+from apps.service_records import checks, services, tasks
 from apps.service_records.evidence import evidence_add, validate_photos
 from apps.service_records.models import Evidence, RecordStatus, ServiceRecord
 from apps.service_records.tests.helpers import NOW, at, category, join_team, make_record, photo
@@ -33,6 +34,12 @@ def recipient(community):
     return CareRecipient.objects.create(name="测试老人甲", community=community)
 
 
+def after_commit():
+    """The submit's checks run in a task once its transaction commits: run them as the commit
+    would (the task runs eagerly in tests), so a test reads the flags a reviewer later reads."""
+    return TestCase.captureOnCommitCallbacks(execute=True)
+
+
 def submit(volunteer, **fields):
     fields.setdefault("activity_name", "陪伴独居老人")
     fields.setdefault("category", category())
@@ -41,7 +48,12 @@ def submit(volunteer, **fields):
     fields.setdefault("place", "桂园社区")
     fields.setdefault("content", "上门陪伴聊天")
     fields.setdefault("responsible_person", "李明")
-    return services.service_record_submit(actor=volunteer, volunteer=volunteer, now=NOW, **fields)
+    with after_commit():
+        record = services.service_record_submit(
+            actor=volunteer, volunteer=volunteer, now=NOW, **fields
+        )
+    record.refresh_from_db()
+    return record
 
 
 def codes(record):
@@ -171,20 +183,22 @@ def test_one_batch_entered_by_a_leader_counts_once(team_leader, team):
     volunteers = [make_volunteer() for _ in range(8)]
     for person in volunteers:
         join_team(person, team)
-    records = services.service_record_enter_for_team(
-        actor=team_leader,
-        team=team,
-        volunteers=volunteers,
-        activity_name="清理楼道杂物",
-        category=category(),
-        started_at=at("2026-11-14", 9),
-        ended_at=at("2026-11-14", 11),
-        place="桂园社区3栋",
-        content="清理楼道堆放的杂物",
-        responsible_person="李明",
-        now=NOW,
-    )
-    assert all(r.flags == [] for r in records)
+    with after_commit() as callbacks:
+        records = services.service_record_enter_for_team(
+            actor=team_leader,
+            team=team,
+            volunteers=volunteers,
+            activity_name="清理楼道杂物",
+            category=category(),
+            started_at=at("2026-11-14", 9),
+            ended_at=at("2026-11-14", 11),
+            place="桂园社区3栋",
+            content="清理楼道堆放的杂物",
+            responsible_person="李明",
+            now=NOW,
+        )
+    assert len(callbacks) == len(volunteers)  # every record was checked
+    assert ServiceRecord.objects.filter(pk__in=[r.pk for r in records], flags=[]).count() == 8
 
 
 def test_check_in_far_from_the_activity(volunteer, tree):
@@ -352,3 +366,33 @@ def test_submit_keeps_its_query_count_as_records_grow(volunteer, team, recipient
     small = count(datetime.date(2026, 11, 12))
     grow(90)
     assert count(datetime.date(2026, 11, 13)) == small
+
+
+def test_the_checks_wait_for_the_commit_and_run_in_a_task(volunteer, recipient):
+    """Submitting answers before the checks run: they are queued once the record is committed
+    (a refused submit queues nothing) and the task stores the flags the reviewer reads."""
+    for hour in (8, 10):
+        make_record(volunteer, start=at("2026-11-12", hour), minutes=30, care_recipient=recipient)
+    with TestCase.captureOnCommitCallbacks(execute=False) as callbacks:
+        record = services.service_record_submit(
+            actor=volunteer,
+            volunteer=volunteer,
+            activity_name="陪伴独居老人",
+            category=category(),
+            started_at=at("2026-11-12", 14),
+            ended_at=at("2026-11-12", 15),
+            place="桂园社区",
+            content="上门陪伴聊天",
+            responsible_person="李明",
+            care_recipient=recipient,
+            now=NOW,
+        )
+        with pytest.raises(ValidationError):
+            submit(volunteer, started_at=at("2026-11-12", 14), ended_at=at("2026-11-12", 15))
+    assert len(callbacks) == 1
+    assert codes(record) == []  # not checked yet
+    callbacks[0]()
+    assert codes(record) == ["recipient_per_day"]
+    assert tasks.refresh_record_flags(record.pk) == "checked"  # running it again is harmless
+    assert codes(record) == ["recipient_per_day"]
+    assert tasks.refresh_record_flags(10**9) == "missing"

@@ -5,8 +5,12 @@
 
 What it does:
 
-* makes sure there is a volunteer with about 500 records across the year and a team (creates
-  them if missing, and removes them at the end only if it created them);
+* makes sure there is one volunteer per client, each with about 500 records across the year,
+  all in one team (creates them if missing, and removes them at the end only if it created
+  them): real people submit their own records, so the submits of different clients do not
+  queue behind one volunteer's row lock;
+* with a broker (``REDIS_URL``, tasks not eager) also starts one Celery worker, so the checks
+  against formalism that a submit queues are run on the same machine during the measurement;
 * starts gunicorn on a free local port against the configured database, with a settings
   module generated in a temporary directory that only swaps ``ROOT_URLCONF`` for this module:
   its URLconf is the project's plus ``/__bench__/trivial``, a view that answers "ok" through
@@ -86,7 +90,7 @@ def __getattr__(name):
 
 @dataclass
 class Fixture:
-    volunteer: object
+    volunteers: list
     team: object
     created: list = field(default_factory=list)  # what to delete at the end, in order
 
@@ -97,20 +101,17 @@ def _local(day: datetime.date, minutes: int) -> datetime.datetime:
     ) + datetime.timedelta(minutes=minutes)
 
 
+def _username(n: int) -> str:
+    return VOLUNTEER_USERNAME if n == 0 else f"{VOLUNTEER_USERNAME}_{n + 1}"
+
+
 @transaction.atomic
-def ensure_fixture(stdout) -> Fixture:
-    from apps.accounts.models import ServiceCategory, User
+def ensure_fixture(stdout, *, volunteers: int = 1) -> Fixture:
+    from apps.accounts.models import User
     from apps.organizations.models import OrganizationKind, PartyOrganization
-    from apps.service_records.models import RecordSource, RecordStatus, ServiceRecord
-    from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
+    from apps.teams.models import Team
 
     created = []
-    volunteer = User.objects.filter(username=VOLUNTEER_USERNAME).first()
-    if volunteer is None:
-        volunteer = User.objects.create_user(
-            username=VOLUNTEER_USERNAME, password=None, real_name="基准志愿者"
-        )
-        created.append(volunteer)
     organization = PartyOrganization.objects.filter(code=ORGANIZATION_CODE).first()
     if organization is None:
         organization = PartyOrganization.objects.create(
@@ -121,6 +122,23 @@ def ensure_fixture(stdout) -> Fixture:
     if team is None:
         team = Team.objects.create(organization=organization, name=TEAM_NAME)
         created.append(team)
+    people = []
+    for n in range(volunteers):
+        volunteer = User.objects.filter(username=_username(n)).first()
+        if volunteer is None:
+            volunteer = User.objects.create_user(
+                username=_username(n), password=None, real_name=f"基准志愿者{n + 1}"
+            )
+            created.append(volunteer)
+        people.append(volunteer)
+        _ensure_member(team, volunteer, created)
+        _ensure_records(volunteer, team, created, stdout)
+    return Fixture(volunteers=people, team=team, created=created)
+
+
+def _ensure_member(team, volunteer, created: list) -> None:
+    from apps.teams.models import TeamMembership, TeamMembershipStatus
+
     membership = TeamMembership.objects.filter(
         team=team, user=volunteer, status=TeamMembershipStatus.ACTIVE
     ).first()
@@ -129,44 +147,50 @@ def ensure_fixture(stdout) -> Fixture:
             team=team, user=volunteer, status=TeamMembershipStatus.ACTIVE
         )
         created.append(membership)
+
+
+def _ensure_records(volunteer, team, created: list, stdout) -> None:
+    from apps.accounts.models import ServiceCategory
+    from apps.service_records.models import RecordSource, RecordStatus, ServiceRecord
+
     existing = ServiceRecord.objects.filter(volunteer=volunteer).exclude(activity_name=SUBMIT_NAME)
-    if not existing.exists():
-        category = ServiceCategory.objects.filter(is_active=True).first()
-        if category is None:
-            raise CommandError("No service category: run the migrations first.")
-        today = timezone.localdate()
-        first = datetime.date(today.year, 1, 1)
-        if (today - first).days < 180:  # early in the year: spread over the last twelve months
-            first = today - datetime.timedelta(days=365)
-        days = (today - first).days
-        statuses = [RecordStatus.APPROVED] * 7 + [RecordStatus.SUBMITTED] * 2
-        statuses += [RecordStatus.REJECTED]
-        rows = []
-        for n in range(SEED_RECORDS):
-            day = first + datetime.timedelta(days=n % days)
-            start = _local(day, (8 + 2 * (n // days)) * 60)
-            rows.append(
-                ServiceRecord(
-                    volunteer=volunteer,
-                    activity_name=f"社区敬老服务 {n + 1}",
-                    category=category,
-                    started_at=start,
-                    ended_at=start + datetime.timedelta(hours=2),
-                    service_date=day,
-                    duration_minutes=110,
-                    place="桂园社区活动室",
-                    content=f"为社区老人提供第 {n + 1} 次上门服务",
-                    organization=organization,
-                    responsible_person="基准队长",
-                    team=team,
-                    source=RecordSource.SELF_REPORTED,
-                    status=statuses[n % len(statuses)],
-                )
+    if existing.exists():
+        return
+    category = ServiceCategory.objects.filter(is_active=True).first()
+    if category is None:
+        raise CommandError("No service category: run the migrations first.")
+    today = timezone.localdate()
+    first = datetime.date(today.year, 1, 1)
+    if (today - first).days < 180:  # early in the year: spread over the last twelve months
+        first = today - datetime.timedelta(days=365)
+    days = (today - first).days
+    statuses = [RecordStatus.APPROVED] * 7 + [RecordStatus.SUBMITTED] * 2
+    statuses += [RecordStatus.REJECTED]
+    rows = []
+    for n in range(SEED_RECORDS):
+        day = first + datetime.timedelta(days=n % days)
+        start = _local(day, (8 + 2 * (n // days)) * 60)
+        rows.append(
+            ServiceRecord(
+                volunteer=volunteer,
+                activity_name=f"社区敬老服务 {n + 1}",
+                category=category,
+                started_at=start,
+                ended_at=start + datetime.timedelta(hours=2),
+                service_date=day,
+                duration_minutes=110,
+                place="桂园社区活动室",
+                content=f"为社区老人提供第 {n + 1} 次上门服务",
+                organization=team.organization,
+                responsible_person="基准队长",
+                team=team,
+                source=RecordSource.SELF_REPORTED,
+                status=statuses[n % len(statuses)],
             )
-        ServiceRecord.objects.bulk_create(rows, batch_size=500)
-        created.append(("records", volunteer.pk))
-        stdout.write(f"Created {SEED_RECORDS} records for {VOLUNTEER_USERNAME}.")
-    return Fixture(volunteer=volunteer, team=team, created=created)
+        )
+    ServiceRecord.objects.bulk_create(rows, batch_size=500)
+    created.append(("records", volunteer.pk))
+    stdout.write(f"Created {SEED_RECORDS} records for {volunteer.username}.")
 
 
 def remove_fixture(fixture: Fixture) -> None:
@@ -180,12 +204,14 @@ def remove_fixture(fixture: Fixture) -> None:
                 type(item).objects.filter(pk=item.pk).delete()
 
 
-def free_days(volunteer, *, count: int) -> list[datetime.date]:
-    """Past days on which the volunteer has no record at all, newest first."""
+def free_days(volunteers: list, *, count: int) -> list[datetime.date]:
+    """Past days on which none of the volunteers has a record at all, newest first."""
     from apps.service_records.models import ServiceRecord
 
     taken = set(
-        ServiceRecord.objects.filter(volunteer=volunteer).values_list("service_date", flat=True)
+        ServiceRecord.objects.filter(volunteer__in=volunteers).values_list(
+            "service_date", flat=True
+        )
     )
     day = timezone.localdate() - datetime.timedelta(days=1)
     days = []
@@ -364,10 +390,11 @@ class Command(BaseCommand):
             self.stderr.write(
                 "Warning: SQLite serialises writes; measure on PostgreSQL (DATABASE_URL)."
             )
-        fixture = ensure_fixture(self.stdout)
-        sessions = [make_session(fixture.volunteer) for _ in range(options["clients"])]
+        fixture = ensure_fixture(self.stdout, volunteers=options["clients"])
+        sessions = [make_session(volunteer) for volunteer in fixture.volunteers]
         port = _free_port()
         server, workdir = self._start_gunicorn(port, options)
+        worker = self._start_worker()
         clients = []
         try:
             self._wait_until_up(port, server)
@@ -377,6 +404,8 @@ class Command(BaseCommand):
             for client in clients:
                 client.close()
             self._stop(server)
+            if worker is not None:
+                self._stop(worker, group=False)
             shutil.rmtree(workdir, ignore_errors=True)
             self._clean_up(fixture, sessions)
         return self._report(results, options)
@@ -424,6 +453,15 @@ class Command(BaseCommand):
         server = subprocess.Popen(command, env=env, start_new_session=True)
         return server, workdir
 
+    def _start_worker(self):
+        """One Celery worker for the tasks a submit queues (none when tasks run eagerly)."""
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            return None
+        command = [sys.executable, "-m", "celery", "-A", "volunteer_platform", "worker"]
+        command += ["--concurrency", "1", "--loglevel", "warning", "--without-heartbeat"]
+        self.stdout.write("Celery worker: 1 process for the submits' checks")
+        return subprocess.Popen(command, cwd=str(settings.BASE_DIR), start_new_session=True)
+
     def _wait_until_up(self, port, server, timeout=60):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -443,9 +481,14 @@ class Command(BaseCommand):
             time.sleep(0.3)
         raise CommandError("gunicorn did not answer in time")
 
-    def _stop(self, server):
+    def _stop(self, server, *, group: bool = True):
+        """SIGTERM to gunicorn's group; to the Celery worker's main process only, so it lets
+        its pool finish the task at hand (a warm shutdown)."""
         if server.poll() is None:
-            os.killpg(server.pid, signal.SIGTERM)
+            if group:
+                os.killpg(server.pid, signal.SIGTERM)
+            else:
+                server.terminate()
             try:
                 server.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -472,7 +515,7 @@ class Command(BaseCommand):
             tokens[id(client)] = match.group(1).decode()
 
         rough = (options["duration"] + options["warmup"]) * 2000  # generous upper bound
-        days = free_days(fixture.volunteer, count=int(rough // SLOTS_PER_DAY) + 2)
+        days = free_days(fixture.volunteers, count=int(rough // SLOTS_PER_DAY) + 2)
         slots = itertools.count()
         slot_lock = threading.Lock()
 
@@ -575,7 +618,7 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             made = ServiceRecord.objects.filter(
-                volunteer=fixture.volunteer, activity_name=SUBMIT_NAME
+                volunteer__in=fixture.volunteers, activity_name=SUBMIT_NAME
             )
             ids = [str(pk) for pk in made.values_list("pk", flat=True)]
             Evidence.objects.filter(record__in=made).delete()
@@ -588,4 +631,4 @@ class Command(BaseCommand):
             Session.objects.filter(session_key__in=sessions).delete()
         if fixture.created:
             remove_fixture(fixture)
-            self.stdout.write("Removed the benchmark's volunteer, team and records.")
+            self.stdout.write("Removed the benchmark's volunteers, team and records.")
