@@ -115,10 +115,10 @@ def seed_city(
             "users",
             f"INSERT INTO {_t(User)} (id, password, is_superuser, username, "
             f"email, is_staff, is_active, date_joined, real_name, phone, id_number, "
-            f"id_number_hash, gender, ethnicity, political_status) "
+            f"id_number_hash, gender, ethnicity, political_status, language) "
             f"SELECT %s + g, %s, false, 'cv' || lpad(g::text, 7, '0'), '', false, "
             f"true, now(), '志愿者' || g, NULL, '', NULL, "
-            f"CASE WHEN g %% 2 = 0 THEN 'female' ELSE 'male' END, '01', 'party_member' "
+            f"CASE WHEN g %% 2 = 0 THEN 'female' ELSE 'male' END, '01', 'party_member', '' "
             f"FROM generate_series(0, %s - 1) g",
             [u0, make_password("city-scale-demo"), volunteers],
         )

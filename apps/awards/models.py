@@ -146,6 +146,8 @@ class FrozenWhenClosed(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        # The unique constraints of each summary start with the year: no index of its own.
+        db_index=False,
     )
 
     class Meta:
@@ -193,6 +195,7 @@ class VolunteerYearSummary(FrozenWhenClosed):
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,  # covered by the (year, organisation) index
     )
     approved_minutes = models.PositiveIntegerField(_("approved service time (minutes)"))
     records = models.PositiveIntegerField(_("approved records"))

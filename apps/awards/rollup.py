@@ -1,16 +1,22 @@
 """The yearly roll-up (年度考核汇总): volunteers, teams and organisations, in set-based SQL.
 
 A run is split into *parts*, each a set of top-level subtrees (plus one part for volunteers
-without a party membership). A part replaces its volunteers' and teams' rows in one
-transaction (DELETE then INSERT … SELECT), so a part killed half-way leaves the previous rows
-whole, and parts can run on several Celery workers at once. The part that finishes last writes
-the organisation rows: every node's own figures are grouped in a few queries and summed up the
-materialised path, again replaced in one transaction. Running twice gives identical rows.
+without a party membership). The year's records, their ratings and the points ledger are
+aggregated once per run, by whichever part starts first, into a *stage* (two small UNLOGGED
+tables named after the run: one row per volunteer, one per team); every part then joins only
+its own people and teams to it. A part replaces its volunteers' and teams' rows in one
+transaction, and only the rows whose figures changed (a rerun over unchanged records writes
+nothing), so a part killed half-way leaves the previous rows whole, and parts can run on
+several Celery workers at once. The part that finishes last writes the organisation rows
+(every node's own figures grouped in a few queries and summed up the materialised path, again
+only the changed rows replaced) and drops the stage. Running twice gives identical rows.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
+import time
 import uuid
 from collections import defaultdict
 
@@ -53,6 +59,8 @@ from .models import (
     YearStatus,
     closed_year_message,
 )
+
+logger = logging.getLogger(__name__)
 
 #: A run that has shown no sign of life for this long may be started again from the dashboard.
 STALE_AFTER = datetime.timedelta(minutes=30)
@@ -118,8 +126,6 @@ def rollup_parts(*, organization_ids=None, parts: int | None = None) -> list[dic
     if not parts or parts >= len(units):
         return units
     grouped = [{"paths": [], "ids": [], "citizens": False} for _index in range(max(parts, 1))]
-    if len(grouped) == 1 and not organization_ids:
-        grouped[0]["all"] = True
     for index, unit in enumerate(units):
         target = grouped[index % len(grouped)]
         target["paths"] += unit["paths"]
@@ -141,20 +147,151 @@ def _organization_condition(part: dict, alias: str) -> tuple[str, list]:
     return "(" + " OR ".join(clauses) + ")", params
 
 
+# The stage: the year's records, ratings and points aggregated once per run ---------------------
+#
+# Every part needs the same few figures per volunteer and per team, and they all come from the
+# three big tables (records, their ratings, the points ledger). Scanning those once per part
+# made a run cost as many full scans as it has parts, so the first part of a run aggregates them
+# once, for everybody, into two small tables named after the run (one row per volunteer and
+# per team); every part then only joins its own people and teams to them. The stage is scratch:
+# the results are still written part by part, each in one transaction. The run's end (or its
+# failure, or the next run) drops it.
+
+STAGE_PREFIX = "awards_rollup_"
+
+
+def _stage_tables(year: int, token: str) -> tuple[str, str]:
+    """The stage's two tables (volunteers, teams); the token is the run's uuid4 hex."""
+    if not token.isalnum():
+        raise ValueError(token)
+    return f"{STAGE_PREFIX}{year}_{token}_v", f"{STAGE_PREFIX}{year}_{token}_t"
+
+
+def _stage_sql(*, year: int, token: str) -> list[tuple[str, list]]:
+    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    volunteers, teams = _stage_tables(year, token)
+    by_pair = f"{volunteers}_vt"
+    t = {
+        "record": _table(ServiceRecord),
+        "evaluation": _table(Evaluation),
+        "entry": _table(PointsEntry),
+    }
+    # UNLOGGED: scratch needs no WAL; CREATE TABLE AS (unlike INSERT … SELECT) may run in
+    # parallel on PostgreSQL, like the bare GROUP BY it is measured against.
+    create = "CREATE UNLOGGED TABLE" if connection.vendor == "postgresql" else "CREATE TABLE"
+    approved = RecordStatus.APPROVED.value
+    in_year = "r.status = %s AND r.service_date BETWEEN %s AND %s"
+    # Team 0 stands for "no team" (ids start at 1), so the pair is a plain equi-join key.
+    statements = [
+        (
+            # Per volunteer and team: every approved record of the year read once; the ratings
+            # (a small share of the records) looked up from their side and added by pair.
+            f"{create} {by_pair} AS "
+            f"WITH rec AS ("
+            f"SELECT r.volunteer_id, COALESCE(r.team_id, 0) AS team_id, "
+            f"SUM(r.duration_minutes) AS minutes, COUNT(*) AS n, "
+            f"SUM(CASE WHEN r.is_late THEN 0 ELSE 1 END) AS on_time "
+            f"FROM {t['record']} r WHERE {in_year} "
+            f"GROUP BY r.volunteer_id, COALESCE(r.team_id, 0)), "
+            f"ev AS ("
+            f"SELECT r.volunteer_id, COALESCE(r.team_id, 0) AS team_id, COUNT(*) AS n, "
+            f"SUM(e.stars) AS stars FROM {t['evaluation']} e "
+            f"JOIN {t['record']} r ON r.id = e.record_id WHERE {in_year} "
+            f"GROUP BY r.volunteer_id, COALESCE(r.team_id, 0)) "
+            f"SELECT rec.volunteer_id, rec.team_id, rec.minutes, rec.n, rec.on_time, "
+            f"COALESCE(ev.n, 0) AS ev_n, COALESCE(ev.stars, 0) AS ev_stars FROM rec "
+            f"LEFT JOIN ev ON ev.volunteer_id = rec.volunteer_id AND ev.team_id = rec.team_id",
+            [approved, start, end, approved, start, end],
+        ),
+        (
+            f"{create} {volunteers} AS "
+            f"WITH rec AS (SELECT volunteer_id, SUM(minutes) AS minutes, SUM(n) AS n, "
+            f"SUM(on_time) AS on_time, SUM(ev_n) AS ev_n, SUM(ev_stars) AS ev_stars "
+            f"FROM {by_pair} GROUP BY volunteer_id), "
+            f"pts AS (SELECT volunteer_id, SUM(points) AS points FROM {t['entry']} "
+            f"WHERE counted_on BETWEEN %s AND %s GROUP BY volunteer_id) "
+            f"SELECT COALESCE(rec.volunteer_id, pts.volunteer_id) AS volunteer_id, "
+            f"COALESCE(rec.minutes, 0) AS minutes, COALESCE(rec.n, 0) AS n, "
+            f"COALESCE(rec.on_time, 0) AS on_time, COALESCE(rec.ev_n, 0) AS ev_n, "
+            f"COALESCE(rec.ev_stars, 0) AS ev_stars, COALESCE(pts.points, 0) AS points "
+            f"FROM rec FULL JOIN pts ON pts.volunteer_id = rec.volunteer_id",
+            [start, end],
+        ),
+        (
+            f"{create} {teams} AS SELECT team_id, SUM(minutes) AS minutes, SUM(n) AS n, "
+            f"SUM(ev_n) AS ev_n, SUM(ev_stars) AS ev_stars FROM {by_pair} "
+            f"WHERE team_id <> 0 GROUP BY team_id",
+            [],
+        ),
+        (f"DROP TABLE {by_pair}", []),
+        (f"CREATE UNIQUE INDEX {volunteers}_pk ON {volunteers} (volunteer_id)", []),
+    ]
+    return statements
+
+
+def _prepare_stage(*, year: int, token: str) -> None:
+    """Build the run's stage unless another part has: one part builds, the others wait."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STAGE_PREFIX + token])
+            # JIT compiling costs more than it saves here; the hash tables fit in 64 MB; the
+            # points are summed from an index that is read whole and in order (cached pages,
+            # not random reads); and the big GROUP BYs are worth parallel workers.
+            cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute("SET LOCAL random_page_cost = 1.1")
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
+        if _stage_tables(year, token)[1] in connection.introspection.table_names(cursor):
+            return
+        _execute(cursor, _stage_sql(year=year, token=token))
+
+
+def _drop_stages(year: int, *, token: str = "", keep: str | None = None) -> None:
+    """Drop a run's stage, or (``keep``) every stage of the year but the current run's."""
+    prefix = f"{STAGE_PREFIX}{year}_{token}"
+    with connection.cursor() as cursor:
+        for name in connection.introspection.table_names(cursor):
+            if name.startswith(prefix) and not (keep and keep in name):
+                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
+
+
+def _execute(cursor, statements) -> None:
+    """Run statements in order; each one's time is logged at DEBUG (``apps.awards.rollup``)."""
+    for sql, params in statements:
+        started = time.perf_counter()
+        cursor.execute(sql, params)
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("%.3f s  %s", time.perf_counter() - started, " ".join(sql.split())[:120])
+
+
 # The SQL of one part ---------------------------------------------------------------------------
 
+#: The columns of a volunteer's row a rerun may change (all but the year and the volunteer).
+SUMMARY_FIGURES = (
+    "organization_id",
+    "approved_minutes",
+    "records",
+    "on_time_records",
+    "points",
+    "ratings",
+    "rating_stars_total",
+    "average_rating",
+    "pledges_kept",
+    "training_hours",
+    "visits",
+    "rank_in_organization",
+)
 
-def _volunteer_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, list]]:
-    """DELETE and INSERT … SELECT for the volunteers of one part."""
+
+def _volunteer_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[str, list]]:
+    """DELETE and INSERT … SELECT for the volunteers of one part, from the run's stage."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     t = {
         "summary": _table(VolunteerYearSummary),
         "membership": _table(Membership),
         "org": _table(PartyOrganization),
         "profile": _table(VolunteerProfile),
-        "record": _table(ServiceRecord),
-        "evaluation": _table(Evaluation),
-        "entry": _table(PointsEntry),
+        "stage": _stage_tables(year, token)[0],
         "pledge": _table(Pledge),
         "training": _table(TrainingRecord),
         "visit": _table(Visit),
@@ -186,53 +323,14 @@ def _volunteer_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, li
         return statements
     pop_sql = " UNION ALL ".join(sql for sql, _params in pops)
     pop_params = [param for _sql, params in pops for param in params]
-    # The part's people go into a temporary table the planner has statistics for: from a
-    # CTE it guesses a few thousand rows, and then walks the records index once per person.
-    statements.append(("DROP TABLE IF EXISTS rollup_pop", []))
-    statements.append((f"CREATE TEMPORARY TABLE rollup_pop AS {pop_sql}", pop_params))
-    if connection.vendor == "postgresql":
-        statements.append(("ANALYZE rollup_pop", []))
-
-    delete_condition, delete_params = _organization_condition(part, "o")
-    statements.append(
-        (
-            f"DELETE FROM {t['summary']} WHERE assessment_year_id = %s AND ("
-            f"volunteer_id IN (SELECT volunteer_id FROM rollup_pop) "
-            f"OR organization_id IN (SELECT o.id FROM {t['org']} o WHERE {delete_condition})"
-            + (" OR organization_id IS NULL" if part["citizens"] else "")
-            + ")",
-            [year_id, *delete_params],
-        )
-    )
-    in_pop = "IN (SELECT volunteer_id FROM rollup_pop)"
-    # A part that covers everyone aggregates without the filter: the same shape as a bare
-    # GROUP BY, which PostgreSQL runs in parallel (CREATE TABLE AS may; INSERT … SELECT not).
-    only_pop = "" if part.get("all") else f"volunteer_id {in_pop} AND "
-    only_pop_r = "" if part.get("all") else f"r.volunteer_id {in_pop} AND "
-    approved = RecordStatus.APPROVED.value
-    for name, select, params in (
-        (
-            "rollup_rec",
-            f"SELECT r.volunteer_id, SUM(r.duration_minutes) AS minutes, COUNT(*) AS n, "
-            f"SUM(CASE WHEN r.is_late THEN 0 ELSE 1 END) AS on_time, "
-            f"SUM(ev.n) AS ev_n, SUM(ev.stars) AS ev_stars FROM {t['record']} r "
-            f"LEFT JOIN (SELECT record_id, COUNT(*) AS n, SUM(stars) AS stars "
-            f"FROM {t['evaluation']} GROUP BY record_id) ev ON ev.record_id = r.id "
-            f"WHERE {only_pop_r}r.status = %s "
-            f"AND r.service_date BETWEEN %s AND %s GROUP BY r.volunteer_id",
-            [approved, start, end],
-        ),
-        (
-            "rollup_pts",
-            f"SELECT volunteer_id, SUM(points) AS points FROM {t['entry']} "
-            f"WHERE {only_pop}counted_on BETWEEN %s AND %s GROUP BY volunteer_id",
-            [start, end],
-        ),
-    ):
-        statements.append((f"DROP TABLE IF EXISTS {name}", []))
-        statements.append((f"CREATE TEMPORARY TABLE {name} AS {select}", params))
-    sql = f"""
+    in_pop = "IN (SELECT volunteer_id FROM pop)"
+    figures = ", ".join(SUMMARY_FIGURES)
+    # The part's new rows, in a temporary table: compared with the rows there, only those
+    # that differ are replaced, so a rerun over unchanged records writes (and bloats) nothing.
+    new_rows = f"""
+        CREATE TEMPORARY TABLE rollup_new AS
         WITH
+        pop AS ({pop_sql}),
         pl AS (
             SELECT user_id, COUNT(*) AS n FROM {t["pledge"]}
             WHERE user_id {in_pop} AND year = %s AND status = %s
@@ -249,38 +347,67 @@ def _volunteer_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, li
             WHERE pa.volunteer_id {in_pop} AND v.visited_on BETWEEN %s AND %s
             GROUP BY pa.volunteer_id
         )
-        INSERT INTO {t["summary"]} (
-            assessment_year_id, volunteer_id, organization_id, approved_minutes, records,
-            on_time_records, points, ratings, rating_stars_total, average_rating, pledges_kept,
-            training_hours, visits, rank_in_organization
-        )
-        SELECT %s, pop.volunteer_id, pop.organization_id,
-            COALESCE(rec.minutes, 0), COALESCE(rec.n, 0), COALESCE(rec.on_time, 0),
-            ROUND(COALESCE(pts.points, 0), 2), COALESCE(rec.ev_n, 0), COALESCE(rec.ev_stars, 0),
-            CASE WHEN rec.ev_n > 0 THEN ROUND(rec.ev_stars * 1.0 / rec.ev_n, 2) END,
-            COALESCE(pl.n, 0), ROUND(COALESCE(tr.hours, 0), 1), COALESCE(vi.n, 0),
+        SELECT pop.volunteer_id, pop.organization_id,
+            COALESCE(st.minutes, 0) AS approved_minutes, COALESCE(st.n, 0) AS records,
+            COALESCE(st.on_time, 0) AS on_time_records,
+            ROUND(COALESCE(st.points, 0), 2) AS points, COALESCE(st.ev_n, 0) AS ratings,
+            COALESCE(st.ev_stars, 0) AS rating_stars_total,
+            CASE WHEN st.ev_n > 0 THEN ROUND(st.ev_stars * 1.0 / st.ev_n, 2) END
+                AS average_rating,
+            COALESCE(pl.n, 0) AS pledges_kept, ROUND(COALESCE(tr.hours, 0), 1) AS training_hours,
+            COALESCE(vi.n, 0) AS visits,
             CASE WHEN pop.organization_id IS NULL THEN NULL ELSE RANK() OVER (
-                PARTITION BY pop.organization_id ORDER BY COALESCE(pts.points, 0) DESC
-            ) END
-        FROM rollup_pop pop
-        LEFT JOIN rollup_rec rec ON rec.volunteer_id = pop.volunteer_id
-        LEFT JOIN rollup_pts pts ON pts.volunteer_id = pop.volunteer_id
+                PARTITION BY pop.organization_id ORDER BY COALESCE(st.points, 0) DESC
+            ) END AS rank_in_organization
+        FROM pop
+        LEFT JOIN {t["stage"]} st ON st.volunteer_id = pop.volunteer_id
         LEFT JOIN pl ON pl.user_id = pop.volunteer_id
         LEFT JOIN tr ON tr.user_id = pop.volunteer_id
         LEFT JOIN vi ON vi.volunteer_id = pop.volunteer_id
     """
-    params = [
-        year,
-        PledgeStatus.CONFIRMED.value,
-        start,
-        end,
-        start,
-        end,
-        year_id,
-    ]
-    statements.append((sql, params))
+    statements.append(("DROP TABLE IF EXISTS rollup_new", []))
+    statements.append(
+        (
+            new_rows,
+            [*pop_params, year, PledgeStatus.CONFIRMED.value, start, end, start, end],
+        )
+    )
+    # Null-safe row comparison (SQLite spells IS NOT DISTINCT FROM as IS).
+    same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
+    old_figures = ", ".join(f"{t['summary']}.{column}" for column in SUMMARY_FIGURES)
+    new_figures = ", ".join(f"n.{column}" for column in SUMMARY_FIGURES)
+    condition, condition_params = _organization_condition(part, "o")
+
+    # The part's rows as they stand: found along the (year, organisation) index.
+    def in_scope(alias: str) -> str:
+        return f"{alias}.organization_id IN (SELECT o.id FROM {t['org']} o WHERE {condition})" + (
+            f" OR {alias}.organization_id IS NULL" if part["citizens"] else ""
+        )
+
     statements += [
-        (f"DROP TABLE {name}", []) for name in ("rollup_pop", "rollup_rec", "rollup_pts")
+        # The part's rows that are not exactly as they should be (changed figures, people
+        # who moved away or whose membership ended) go …
+        (
+            f"DELETE FROM {t['summary']} WHERE assessment_year_id = %s "
+            f"AND ({in_scope(t['summary'])}) "
+            f"AND NOT EXISTS (SELECT 1 FROM rollup_new n "
+            f"WHERE n.volunteer_id = {t['summary']}.volunteer_id "
+            f"AND ({new_figures}) {same} ({old_figures}))",
+            [year_id, *condition_params],
+        ),
+        # … and the rows missing now come in; a row left elsewhere by someone who moved into
+        # the part is written over.
+        (
+            f"INSERT INTO {t['summary']} (assessment_year_id, volunteer_id, {figures}) "
+            f"SELECT %s, n.volunteer_id, {new_figures} FROM rollup_new n "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {t['summary']} s "
+            f"WHERE s.assessment_year_id = %s AND s.volunteer_id = n.volunteer_id "
+            f"AND ({in_scope('s')})) "
+            f"ON CONFLICT (assessment_year_id, volunteer_id) DO UPDATE SET "
+            + ", ".join(f"{column} = EXCLUDED.{column}" for column in SUMMARY_FIGURES),
+            [year_id, year_id, *condition_params],
+        ),
+        ("DROP TABLE rollup_new", []),
     ]
     return statements
 
@@ -295,17 +422,15 @@ def _year_bounds(year: int):
     return [connection.ops.adapt_datetimefield_value(value) for value in bounds]
 
 
-def _team_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, list]]:
+def _team_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[str, list]]:
     if not (part["paths"] or part["ids"]):
         return []
-    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     t = {
         "summary": _table(TeamYearSummary),
         "team": _table(Team),
         "org": _table(PartyOrganization),
         "membership": _table(TeamMembership),
-        "record": _table(ServiceRecord),
-        "evaluation": _table(Evaluation),
+        "stage": _stage_tables(year, token)[1],
         "activity": _table(Activity),
     }
     condition, params = _organization_condition(part, "o")
@@ -319,24 +444,12 @@ def _team_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, list]]:
         f"WHERE assessment_year_id = %s AND team_id {in_teams}",
         [*params, year_id],
     )
-    approved = RecordStatus.APPROVED.value
     begins, ends = _year_bounds(year)
     insert = f"""
         WITH teams AS ({teams}),
         mem AS (
             SELECT team_id, COUNT(*) AS n FROM {t["membership"]}
             WHERE team_id {in_teams} AND status = %s GROUP BY team_id
-        ),
-        evr AS (
-            SELECT record_id, COUNT(*) AS n, SUM(stars) AS stars FROM {t["evaluation"]}
-            GROUP BY record_id
-        ),
-        rec AS (
-            SELECT r.team_id, SUM(r.duration_minutes) AS minutes, COUNT(*) AS n,
-                   SUM(evr.n) AS ev_n, SUM(evr.stars) AS ev_stars
-            FROM {t["record"]} r LEFT JOIN evr ON evr.record_id = r.id
-            WHERE r.team_id {in_teams} AND r.status = %s AND r.service_date BETWEEN %s AND %s
-            GROUP BY r.team_id
         ),
         act AS (
             SELECT team_id, COUNT(*) AS n FROM {t["activity"]}
@@ -347,20 +460,17 @@ def _team_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, list]]:
             assessment_year_id, team_id, members, approved_minutes, records, activities,
             ratings, average_rating
         )
-        SELECT %s, teams.team_id, COALESCE(mem.n, 0), COALESCE(rec.minutes, 0),
-            COALESCE(rec.n, 0), COALESCE(act.n, 0), COALESCE(rec.ev_n, 0),
-            CASE WHEN rec.ev_n > 0 THEN ROUND(rec.ev_stars * 1.0 / rec.ev_n, 2) END
+        SELECT %s, teams.team_id, COALESCE(mem.n, 0), COALESCE(st.minutes, 0),
+            COALESCE(st.n, 0), COALESCE(act.n, 0), COALESCE(st.ev_n, 0),
+            CASE WHEN st.ev_n > 0 THEN ROUND(st.ev_stars * 1.0 / st.ev_n, 2) END
         FROM teams
         LEFT JOIN mem ON mem.team_id = teams.team_id
-        LEFT JOIN rec ON rec.team_id = teams.team_id
+        LEFT JOIN {t["stage"]} st ON st.team_id = teams.team_id
         LEFT JOIN act ON act.team_id = teams.team_id
     """
     insert_params = [
         *params,
         TeamMembershipStatus.ACTIVE.value,
-        approved,
-        start,
-        end,
         ActivityStatus.PUBLISHED.value,
         begins,
         ends,
@@ -408,6 +518,9 @@ def rollup_begin(
             target=assessment_year,
             details={"organizations": list(organization_ids or []), "parts": len(chosen)},
         )
+    # What killed or overtaken runs of the year left behind (after the year's row is free:
+    # a part of such a run may still hold its stage until it finds itself overtaken).
+    _drop_stages(year, keep=assessment_year.run_token)
     return assessment_year, chosen
 
 
@@ -422,16 +535,17 @@ def rollup_run_part(*, year: int, token: str, part: dict) -> bool:
     assessment_year = _current(year, token)
     if assessment_year is None:
         return False  # a newer run took over, or the year was closed
+    _prepare_stage(year=year, token=token)
+    figures = {"year_id": assessment_year.pk, "year": year, "token": token}
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                # Compiling these plans (JIT) costs more than running them.
+                # Compiling these plans (JIT) costs more than running them; a part's hash
+                # tables (its people, their old and new rows) fit in 64 MB.
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-            for sql, params in _volunteer_sql(part, year_id=assessment_year.pk, year=year):
-                cursor.execute(sql, params)
-            for sql, params in _team_sql(part, year_id=assessment_year.pk, year=year):
-                cursor.execute(sql, params)
+            _execute(cursor, _volunteer_sql(part, **figures))
+            _execute(cursor, _team_sql(part, **figures))
         updated = AssessmentYear.objects.filter(pk=assessment_year.pk, run_token=token).update(
             run_parts_done=F("run_parts_done") + 1
         )
@@ -560,14 +674,31 @@ def _write_organizations(assessment_year: AssessmentYear, *, as_of: datetime.dat
             for field in FIGURES:
                 target[field] += figures.get(field, 0)
     known = {pk for pk, _path in organizations}
-    OrganizationYearSummary.objects.filter(assessment_year=assessment_year).delete()
-    rows = [
-        OrganizationYearSummary(assessment_year=assessment_year, organization_id=pk, **figures)
-        for pk, figures in totals.items()
-        if pk in known
-    ]
-    OrganizationYearSummary.objects.bulk_create(rows, batch_size=1000)
-    return len(rows)
+    wanted = {pk: tuple(figures[field] for field in FIGURES) for pk, figures in totals.items()}
+    wanted = {pk: figures for pk, figures in wanted.items() if pk in known}
+    # Only the rows that differ are replaced (a rerun over unchanged figures writes nothing).
+    current = OrganizationYearSummary.objects.filter(assessment_year=assessment_year)
+    stale, unchanged = [], set()
+    for pk, organization_id, *figures in current.values_list("pk", "organization_id", *FIGURES):
+        if wanted.get(organization_id) == tuple(figures):
+            unchanged.add(organization_id)
+        else:
+            stale.append(pk)
+    for start in range(0, len(stale), 1000):
+        current.filter(pk__in=stale[start : start + 1000]).delete()
+    OrganizationYearSummary.objects.bulk_create(
+        [
+            OrganizationYearSummary(
+                assessment_year=assessment_year,
+                organization_id=pk,
+                **dict(zip(FIGURES, figures, strict=True)),
+            )
+            for pk, figures in wanted.items()
+            if pk not in unchanged
+        ],
+        batch_size=1000,
+    )
+    return len(wanted)
 
 
 def rollup_finish(*, year: int, token: str, now=None) -> AssessmentYear | None:
@@ -596,6 +727,7 @@ def rollup_finish(*, year: int, token: str, now=None) -> AssessmentYear | None:
             "organizations": organizations,
         }
         assessment_year.save()
+    _drop_stages(year, token=token)
     return assessment_year
 
 
@@ -603,6 +735,7 @@ def rollup_fail(*, year: int, token: str, message: str) -> None:
     AssessmentYear.objects.filter(year=year, run_token=token).update(
         run_status=RunStatus.FAILED, run_finished_at=timezone.now(), run_message=message
     )
+    _drop_stages(year, token=token)
 
 
 def rollup_run_year(
