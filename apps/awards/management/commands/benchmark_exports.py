@@ -28,6 +28,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 ORGANIZATION_CODE = "BENCH-EXP"
 SECRETARY = "benchmark_export_secretary"
@@ -50,26 +51,45 @@ class Command(BaseCommand):
         # WeasyPrint reports each page it lays out: not what this command is for.
         logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
         if options["members"] < 1 or options["records"] < options["members"]:
-            raise CommandError("--members must be positive and --records at least --members.")
+            raise CommandError(_("--members must be positive and --records at least --members."))
         secretary, branch = self._fixture(year, options["members"], options["records"])
         self._rollup(year)
         self.stdout.write(
-            f"Database: {connection.vendor}; branch {branch.code}: {options['members']} members, "
-            f"{options['records']} approved records in {year}."
+            _(
+                "Database: %(vendor)s; branch %(code)s: %(members)d members, %(records)d "
+                "approved records in %(year)s."
+            )
+            % {
+                "vendor": connection.vendor,
+                "code": branch.code,
+                "members": options["members"],
+                "records": options["records"],
+                "year": year,
+            }
         )
         failed = False
         for format_name in ("xlsx", "pdf"):
             seconds, size, peak = self._time(secretary, branch, year, format_name, options)
             goal = GOALS[format_name]
-            verdict = "PASS" if seconds < goal else "FAIL"
+            verdict = _("PASS") if seconds < goal else _("FAIL")
             failed |= seconds >= goal
             self.stdout.write(
-                f"{format_name.upper():4} best of {options['repeat']}: {seconds:.2f} s "
-                f"(goal < {goal:.0f} s) {verdict}; {size / 1024:.0f} KB; "
-                f"peak Python memory {peak / 2**20:.1f} MB"
+                _(
+                    "%(format)s best of %(repeat)d: %(seconds).2f s (goal < %(goal).0f s) "
+                    "%(verdict)s; %(size).0f KB; peak Python memory %(peak).1f MB"
+                )
+                % {
+                    "format": format_name.upper(),
+                    "repeat": options["repeat"],
+                    "seconds": seconds,
+                    "goal": goal,
+                    "verdict": verdict,
+                    "size": size / 1024,
+                    "peak": peak / 2**20,
+                }
             )
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        self.stdout.write(f"Peak process memory (ru_maxrss): {rss / 1024:.0f} MB")
+        self.stdout.write(_("Peak process memory (ru_maxrss): %(rss).0f MB") % {"rss": rss / 1024})
         if failed:
             raise SystemExit(1)
 
@@ -123,7 +143,10 @@ class Command(BaseCommand):
             Membership.objects.bulk_create(
                 [Membership(user_id=pk, organization=branch) for pk in ids], batch_size=1000
             )
-            self.stdout.write(f"Created {len(missing)} members in {ORGANIZATION_CODE}.")
+            self.stdout.write(
+                _("Created %(count)d members in %(code)s.")
+                % {"count": len(missing), "code": ORGANIZATION_CODE}
+            )
         user_ids = list(
             User.objects.filter(username__in=wanted)
             .order_by("username")
@@ -203,14 +226,20 @@ class Command(BaseCommand):
             ],
             batch_size=2000,
         )
-        self.stdout.write(f"Created {count} approved records with points in {year}.")
+        self.stdout.write(
+            _("Created %(count)d approved records with points in %(year)s.")
+            % {"count": count, "year": year}
+        )
 
     def _rollup(self, year: int) -> None:
         from apps.awards.rollup import rollup_run_year
 
         started = time.perf_counter()
         rollup_run_year(year=year)
-        self.stdout.write(f"Roll-up of {year}: {time.perf_counter() - started:.2f} s.")
+        self.stdout.write(
+            _("Roll-up of %(year)s: %(seconds).2f s.")
+            % {"year": year, "seconds": time.perf_counter() - started}
+        )
 
     # --- timing ---------------------------------------------------------------------------
 
