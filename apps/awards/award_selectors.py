@@ -55,6 +55,17 @@ def my_awards(*, user) -> QuerySet[Award]:
     return Award.objects.filter(volunteer=user).select_related("category", "assessment_year")
 
 
+def my_nominations(*, user) -> QuerySet[Nomination]:
+    """The signed-in volunteer's own nominations, with their status."""
+    if not user.is_authenticated:
+        return Nomination.objects.none()
+    return (
+        Nomination.objects.filter(volunteer=user)
+        .select_related("assessment_year", "category")
+        .order_by("-assessment_year__year", "category__order", "-id")
+    )
+
+
 def award_list(*, user, mine: bool = False) -> QuerySet[Award]:
     rows = my_awards(user=user) if mine else Award.objects.visible_to(user)
     return rows.select_related("volunteer", "team", "category", "assessment_year")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.awards import nominations as services
-from apps.awards.award_selectors import my_awards, publicity_list
+from apps.awards.award_selectors import my_awards, my_nominations, publicity_list
 from apps.awards.models import Nomination
 
 from .forms_awards import ObjectionForm
@@ -21,15 +21,10 @@ PUBLICITY_PER_PAGE = 20
 @require_GET
 def award_list(request):
     user = request.user
-    nominations = (
-        Nomination.objects.filter(volunteer=user)
-        .select_related("assessment_year", "category")
-        .order_by("-assessment_year__year", "category__order", "-id")
-    )
     return render(
         request,
         "portal/awards/mine.html",
-        {"awards": my_awards(user=user), "nominations": nominations},
+        {"awards": my_awards(user=user), "nominations": my_nominations(user=user)},
     )
 
 
