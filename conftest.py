@@ -79,6 +79,15 @@ def _is_transactional(request) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_scope_generation():
+    """Each test starts a new scope generation: scopes cached between requests by an earlier
+    test (whose rows its rollback removed without a signal) are never used."""
+    from apps.core.scoping import _new_generation
+
+    _new_generation()
+
+
+@pytest.fixture(autouse=True)
 def _reference_data_after_flushes(request):
     """Before a transactional test: the data migrations' rows, and content types afresh.
 

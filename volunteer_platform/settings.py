@@ -128,6 +128,13 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Per process, for what depends only on the code, the language and coarse flags (the rendered
+# navigation bar): no network round trip, and a deployment starts new processes anyway.
+CACHES["local"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "platform-local",
+    "TIMEOUT": 3600,
+}
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
@@ -353,6 +360,10 @@ SESSION_COOKIE_HTTPONLY = True
 # --- Platform ---
 # Who reaches which organisations: the organisations app answers for the whole platform.
 PLATFORM_SCOPE_PROVIDER = "apps.organizations.selectors.scope_for_user"
+# Seconds a user's scope is kept in the cache between requests (0: computed on every request).
+# Any change to roles, memberships or organisations makes the kept scopes unused at once; the
+# time only bounds changes made outside the platform (raw SQL, a restored backup).
+SCOPE_CACHE_SECONDS = env.int("SCOPE_CACHE_SECONDS", default=300)
 PLATFORM_NAME = env.str("PLATFORM_NAME", default="")
 HEALTHZ_BROKER_TIMEOUT = 2
 

@@ -39,5 +39,9 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"vp-test-{os.getpid()}",
-        }
+        },
+        "local": CACHES["local"],
     }
+# Query-count tests compare two requests, the first of which would fill the shared scope cache;
+# the cache has its own tests (apps/core/tests/test_scope_cache.py), which turn it on.
+SCOPE_CACHE_SECONDS = 0

@@ -15,13 +15,17 @@ domain imports.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import uuid
+from dataclasses import asdict, dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.http import Http404
 from django.utils.module_loading import import_string
+
+from .prefetch import cached_many, forget
 
 
 @dataclass(frozen=True)
@@ -48,21 +52,84 @@ class UserScope:
 EMPTY_SCOPE = UserScope()
 _CACHE_ATTRIBUTE = "_platform_scope"
 
+# Between requests a user's scope is kept in the shared cache, so a page does not ask the
+# database for the user's roles and memberships every time. Every entry carries the
+# *generation* it was computed under; any change to roles, memberships or organisations
+# starts a new generation (``scope_changed``), and an entry of an older generation is never
+# used. The entry is stored under the generation read *before* the database was, so a scope
+# computed while a change was being committed is already stale when it lands. The time limit
+# is only a backstop for changes made behind the ORM's back (raw SQL, a restored backup); the
+# ``SCOPE_CACHE_SECONDS`` setting sets it, and 0 turns the shared cache off.
+_GENERATION_KEY = "scope:generation"
+
+
+def _shared_key(user) -> str:
+    # date_joined tells apart two accounts that had the same id at different times (a
+    # restored database, or tests on SQLite, which reuses ids after a rollback).
+    joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
+    return f"scope:user:{user.pk}:{joined}:{int(bool(user.is_superuser))}"
+
+
+def _new_generation() -> str:
+    generation = uuid.uuid4().hex
+    cache.set(_GENERATION_KEY, generation, None)
+    return generation
+
+
+def scope_changed() -> None:
+    """Roles, memberships or organisations changed: cached scopes are no longer used.
+
+    A new generation now, so the rest of this transaction (and a test) sees the change, and
+    again once the transaction commits, so a scope another request computed from the data
+    before the commit is not kept.
+    """
+    _new_generation()
+    transaction.on_commit(_new_generation)
+
+
+def scope_cache_keys(user) -> list[str]:
+    """The cache keys a request reads for the user's scope, to read ahead with others
+    (``apps.core.prefetch``); none when the shared cache is off."""
+    if not settings.SCOPE_CACHE_SECONDS or not getattr(user, "is_authenticated", False):
+        return []
+    return [_GENERATION_KEY, _shared_key(user)]
+
+
+def _shared_scope(user) -> UserScope:
+    seconds = settings.SCOPE_CACHE_SECONDS
+    if not seconds:
+        return import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
+    key = _shared_key(user)
+    found = cached_many(user, [_GENERATION_KEY, key])
+    generation = found.get(_GENERATION_KEY)
+    entry = found.get(key)
+    if generation is not None and entry is not None and entry[0] == generation:
+        return UserScope(**entry[1])
+    if generation is None:
+        cache.add(_GENERATION_KEY, uuid.uuid4().hex, None)
+        generation = cache.get(_GENERATION_KEY)
+    scope = import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
+    cache.set(key, (generation, asdict(scope)), seconds)
+    return scope
+
 
 def get_user_scope(user) -> UserScope:
     if user is None or not user.is_authenticated or not user.is_active:
         return EMPTY_SCOPE
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if cached is None:
-        cached = import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
+        cached = _shared_scope(user)
         setattr(user, _CACHE_ATTRIBUTE, cached)
     return cached
 
 
 def forget_user_scope(user) -> None:
-    """Drop the cached scope, after the user's roles changed."""
+    """Drop the scope kept for this user object, after the user's roles changed (the shared
+    entries follow the generation, which the change started anew)."""
     if hasattr(user, _CACHE_ATTRIBUTE):
         delattr(user, _CACHE_ATTRIBUTE)
+    for key in (_GENERATION_KEY, _shared_key(user)):
+        forget(user, key)
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import F
 
+from apps.core.prefetch import cached, forget
+
 from .models import DEFAULT_CHANNELS, Notification, NotificationPreference
 
 
@@ -28,7 +30,7 @@ def cached_unread_count(user) -> int | None:
     """The cached unread count, or None when the cache has none (never a query)."""
     if not getattr(user, "is_authenticated", False):
         return None
-    return cache.get(unread_cache_key(user.pk))
+    return cached(user, unread_cache_key(user.pk))
 
 
 def unread_count_cached(user) -> int:
@@ -43,6 +45,7 @@ def unread_count_refreshed(user) -> int:
     """Count now (one query) and put the count in the cache for the badge."""
     count = unread_count(user)
     cache.set(unread_cache_key(user.pk), count, UNREAD_CACHE_SECONDS)
+    forget(user, unread_cache_key(user.pk))
     return count
 
 

@@ -9,7 +9,10 @@ class OrganizationsConfig(AppConfig):
     def ready(self):
         from apps.core.scoping import register_visibility_rule
 
+        from . import receivers
         from .selectors import user_visibility_rule, volunteer_profile_rule
+
+        receivers.connect()
 
         register_visibility_rule("accounts.User", user_visibility_rule)
         register_visibility_rule("accounts.VolunteerProfile", volunteer_profile_rule)

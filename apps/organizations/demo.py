@@ -15,6 +15,7 @@ from apps.accounts.choices import Ethnicity, Gender, PoliticalStatus
 from apps.accounts.demo import demo_id_number, demo_name, demo_phone
 from apps.accounts.models import User
 from apps.core import crypto
+from apps.core.scoping import scope_changed
 
 from .models import (
     EmploymentStatus,
@@ -189,6 +190,7 @@ def seed_organizations_and_people(*, members: int = 200) -> dict:
         if username not in with_membership
     ]
     Membership.objects.bulk_create(memberships)
+    scope_changed()  # bulk_create sends no signals
     created["memberships"] += len(memberships)
 
     for index, login in enumerate(LOGINS):

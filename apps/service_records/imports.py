@@ -51,7 +51,7 @@ from apps.accounts.validators import (
 from apps.core import crypto
 from apps.core.exporters import XLSX_CONTENT_TYPE, safe_cell
 from apps.core.models import CalendarDay, CalendarDayKind
-from apps.core.scoping import get_user_scope
+from apps.core.scoping import get_user_scope, scope_changed
 from apps.core.services import audit_log
 from apps.organizations.models import Membership, PartyOrganization
 from apps.teams.models import Team
@@ -1241,6 +1241,7 @@ def _write_volunteers(*, actor, job: ImportJob, parsed: list[_VolunteerRow], loo
         ],
         batch_size=WRITE_BATCH,
     )
+    scope_changed()  # bulk_create sends no signals
     return len(users)
 
 

@@ -7,9 +7,11 @@ related rows a page shows, so its query count does not grow with its rows.
 
 from __future__ import annotations
 
+import datetime
 from bisect import bisect_right
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -23,6 +25,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, ExtractMonth
+from django.utils.dateparse import parse_datetime
 
 from apps.communities.models import CommunityStaff
 from apps.core.scoping import get_user_scope
@@ -90,17 +93,21 @@ def hours_in_year(*, user, year: int, volunteer=None, with_stamp: bool = False) 
     cache key for what is drawn from the records ("my records" caches its rows under it).
     """
     volunteer = volunteer or user
-    records = (
-        ServiceRecord.objects.all() if volunteer == user else ServiceRecord.objects.visible_to(user)
-    )
-    in_year = Q(service_date__year=year)
-    stamp = {"n": Count("pk"), "changed": Max("updated_at")} if with_stamp else {}
-    totals = records.filter(volunteer=volunteer).aggregate(
-        approved=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.APPROVED)),
-        pending=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.SUBMITTED)),
-        all_time=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
-        **stamp,
-    )
+    if volunteer == user:
+        totals = _own_totals(volunteer.pk, year)
+    else:
+        in_year = Q(service_date__year=year)
+        totals = (
+            ServiceRecord.objects.visible_to(user)
+            .filter(volunteer=volunteer)
+            .aggregate(
+                approved=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.APPROVED)),
+                pending=Sum("duration_minutes", filter=in_year & Q(status=RecordStatus.SUBMITTED)),
+                all_time=Sum("duration_minutes", filter=Q(status=RecordStatus.APPROVED)),
+                n=Count("pk"),
+                changed=Max("updated_at"),
+            )
+        )
     approved, pending = totals["approved"] or 0, totals["pending"] or 0
     result = {
         "approved_minutes": approved,
@@ -112,8 +119,34 @@ def hours_in_year(*, user, year: int, volunteer=None, with_stamp: bool = False) 
     }
     if with_stamp:
         changed = totals["changed"]
+        if isinstance(changed, str):  # SQLite hands plain SQL its text
+            changed = parse_datetime(changed)
         result["stamp"] = f"{totals['n']}.{changed.timestamp() if changed else 0}"
     return result
+
+
+def _own_totals(volunteer_id: int, year: int) -> dict:
+    """The figures of ``hours_in_year`` for one's own records, in one plain SQL statement.
+
+    "My records" asks for them on every visit; written out, the statement costs a fraction of
+    building the same aggregate through the ORM each time. Own records need no scoping.
+    """
+    table = connection.ops.quote_name(ServiceRecord._meta.db_table)
+    first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
+    in_year = "service_date BETWEEN %s AND %s"
+    sql = (
+        f"SELECT SUM(CASE WHEN status = %s AND {in_year} THEN duration_minutes END), "
+        f"SUM(CASE WHEN status = %s AND {in_year} THEN duration_minutes END), "
+        f"SUM(CASE WHEN status = %s THEN duration_minutes END), COUNT(*), MAX(updated_at) "
+        f"FROM {table} WHERE volunteer_id = %s"
+    )
+    approved, submitted = RecordStatus.APPROVED.value, RecordStatus.SUBMITTED.value
+    params = [approved, first, last, submitted, first, last, approved, volunteer_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    keys = ("approved", "pending", "all_time", "n", "changed")
+    return dict(zip(keys, row, strict=True))
 
 
 def approved_hours_total(*, volunteer) -> float:

@@ -194,3 +194,37 @@ def test_a_record_in_another_year_changes_the_stamp_too(w, client_and_year):
     )
     _page, rows_read = _get(client, year)
     assert rows_read
+
+
+def test_a_warm_visit_reads_the_cache_in_one_round_trip(w, client_as, settings, monkeypatch):
+    """The page body, the scope and the unread badge the navigation shows: one read."""
+    from django.core.cache import cache
+
+    from apps.notifications.selectors import unread_count_refreshed
+
+    settings.SCOPE_CACHE_SECONDS = 300
+    client = client_as(w.cast.volunteer)
+    year = w.submitted.service_date.year
+    unread_count_refreshed(w.cast.volunteer)
+    first, _rows_read = _get(client, year)
+    reads, depth = [], [0]
+    for name in ("get", "get_many"):
+        original = getattr(cache, name)
+
+        def counted(*args, _original=original, _name=name, **kwargs):
+            # Only the calls the platform makes: a backend's get_many may call its own get.
+            if not depth[0]:
+                reads.append(_name)
+            depth[0] += 1
+            try:
+                return _original(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+
+        monkeypatch.setattr(cache, name, counted)
+    with CaptureQueriesContext(connection) as queries:
+        second, rows_read = _get(client, year)
+    assert not rows_read
+    assert reads == ["get_many"]
+    assert not any("organizationrole" in q["sql"] for q in queries.captured_queries)
+    assert _row(second, w.submitted) == _row(first, w.submitted) != ""
