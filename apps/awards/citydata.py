@@ -5,6 +5,10 @@
 rating for one record in ten. Everything is generated inside PostgreSQL with
 ``INSERT … SELECT … FROM generate_series`` (no rows travel through Python), so the set is
 built in minutes. ID numbers are left empty for these people (no encryption per row).
+
+The tallies the roll-up reads are counted once at the end, set-based, rather than by their
+triggers row batch by row batch: the triggers are off while the year is generated (the
+records carry their ratings columns from the start) and back on before it commits.
 """
 
 from __future__ import annotations
@@ -19,8 +23,11 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import ServiceCategory, User
 from apps.organizations.models import Membership, OrganizationKind, PartyOrganization
-from apps.points.models import PointsEntry, PointsRule, RuleKind
-from apps.service_records.models import Evaluation, ServiceRecord
+from apps.points.models import PointsEntry, PointsRule, PointsTally, RuleKind
+from apps.points.tallies import TRIGGER as POINTS_TRIGGER
+from apps.points.tallies import points_tally_recount
+from apps.service_records.models import Evaluation, RecordTally, ServiceRecord
+from apps.service_records.tallies import record_tally_recount
 from apps.teams.models import Team, TeamMembership
 
 ROOT_CODE = "CITY-ROOT"
@@ -45,6 +52,22 @@ def _reset_sequence(cursor, model) -> None:
         f"SELECT setval(pg_get_serial_sequence(%s, 'id'), (SELECT MAX(id) FROM {_t(model)}))",
         [table],
     )
+
+
+def _tally_triggers(cursor, *, enable: bool) -> None:
+    """Switch the tally triggers off for the bulk inserts (and on again), in the transaction."""
+    action = "ENABLE" if enable else "DISABLE"
+    tables = {
+        "record_tally_insert": ServiceRecord,
+        "record_tally_update": ServiceRecord,
+        "record_tally_delete": ServiceRecord,
+        "record_ratings_insert": Evaluation,
+        "record_ratings_update": Evaluation,
+        "record_ratings_delete": Evaluation,
+        POINTS_TRIGGER: PointsEntry,
+    }
+    for name, model in tables.items():
+        cursor.execute(f"ALTER TABLE {_t(model)} {action} TRIGGER {name}")
 
 
 def seed_city(
@@ -76,6 +99,7 @@ def seed_city(
     streets = max((organizations - 1 - districts) // (BRANCHES_PER_STREET + 1), 1)
     branches = max(organizations - 1 - districts - streets, 1)
     with transaction.atomic(), connection.cursor() as cursor:
+        _tally_triggers(cursor, enable=False)
         root = PartyOrganization(
             name="江城市委（城市规模）", code=ROOT_CODE, kind=OrganizationKind.CITY_COMMITTEE
         )
@@ -163,7 +187,7 @@ def seed_city(
             f"started_at, ended_at, service_date, duration_minutes, place, content, "
             f"responsible_person, source, status, within_working_hours, is_late, late_reason, "
             f"flags, content_fingerprint, review_note, evaluation_token, created_at, updated_at, "
-            f"team_id) "
+            f"team_id, ratings_count, rating_stars_total) "
             f"SELECT %s + g, %s + (g::bigint * 7919) %% %s, '社区志愿服务', "
             f"(%s::bigint[])[1 + g %% %s], "
             f"(d + TIME '09:00') AT TIME ZONE 'Asia/Shanghai', "
@@ -172,7 +196,10 @@ def seed_city(
             f"CASE g %% 20 WHEN 0 THEN 'submitted' WHEN 1 THEN 'rejected' ELSE 'approved' END, "
             f"true, g %% 25 = 3, CASE WHEN g %% 25 = 3 THEN '补录' ELSE '' END, '[]'::jsonb, '', "
             f"'', md5('city-' || g), now(), now(), "
-            f"CASE WHEN g %% 10 < 3 THEN %s + g %% %s END "
+            f"CASE WHEN g %% 10 < 3 THEN %s + g %% %s END, "
+            # The rating the evaluations below give (one approved record in ten).
+            f"CASE WHEN g %% 20 > 1 AND (%s + g) %% 10 = 0 THEN 1 ELSE 0 END, "
+            f"CASE WHEN g %% 20 > 1 AND (%s + g) %% 10 = 0 THEN 3 + (%s + g) %% 3 ELSE 0 END "
             f"FROM generate_series(0, %s - 1) g, "
             f"LATERAL (SELECT DATE %s + ((g::bigint * 104729) %% %s)::int AS d, "
             f"30 + (g %% 8) * 15 AS m) x",
@@ -184,6 +211,9 @@ def seed_city(
                 len(categories),
                 t0,
                 teams,
+                r0,
+                r0,
+                r0,
                 records,
                 datetime.date(year, 1, 1).isoformat(),
                 days,
@@ -211,9 +241,29 @@ def seed_city(
             f"WHERE id >= %s AND status = 'approved' AND id %% 10 = 0",
             [r0],
         )
+        began = time.perf_counter()
+        record_tally_recount(year=year)
+        points_tally_recount(year=year)
+        timings["tallies"] = round(time.perf_counter() - began, 1)
+        if stdout is not None:
+            stdout.write(f"  tallies: {timings['tallies']} s")
+        # The deferred foreign-key checks now: a table with checks pending cannot be altered.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        _tally_triggers(cursor, enable=True)
     # Set the hint bits and the planner's statistics now, not during the first benchmark.
     with connection.cursor() as cursor:
-        for model in (ServiceRecord, PointsEntry, Evaluation, User, Membership, Team):
+        for model in (
+            ServiceRecord,
+            PointsEntry,
+            Evaluation,
+            User,
+            Membership,
+            Team,
+            TeamMembership,
+            PartyOrganization,
+            RecordTally,
+            PointsTally,
+        ):
             cursor.execute(f"VACUUM (ANALYZE) {_t(model)}")
     return {
         "organizations": 1 + districts + streets + branches,

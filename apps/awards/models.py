@@ -185,6 +185,7 @@ class VolunteerYearSummary(FrozenWhenClosed):
         on_delete=models.CASCADE,
         related_name="year_summaries",
         db_constraint=False,
+        db_index=False,  # the unique key starts with the volunteer
     )
     #: The branch of the volunteer's active party membership; empty for citizens.
     organization = models.ForeignKey(
@@ -221,7 +222,7 @@ class VolunteerYearSummary(FrozenWhenClosed):
         ordering = ["organization_id", "rank_in_organization", "volunteer_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["assessment_year", "volunteer"], name="volunteer_summary_once_a_year"
+                fields=["volunteer", "assessment_year"], name="volunteer_summary_once_a_year"
             )
         ]
         indexes = [models.Index(fields=["assessment_year", "organization"])]

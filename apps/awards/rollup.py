@@ -1,20 +1,27 @@
 """The yearly roll-up (年度考核汇总): volunteers, teams and organisations, in set-based SQL.
 
+The figures that come from the big tables (records, their ratings, the points ledger) are read
+from tallies the database keeps up to date as those tables are written: one row per
+volunteer, year and team (``service_records.RecordTally``) and one per volunteer and year
+(``points.PointsTally``). So a roll-up costs what a city's people, teams and organisations
+cost, whatever the number of records; recounting the tallies is ``manage.py rollup_year YEAR
+--recount-tallies``, checking them ``--check-tallies``.
+
 A run is split into *parts*, each a set of top-level subtrees (plus one part for volunteers
-without a party membership). The year's records, their ratings and the points ledger are
-aggregated once per run, by whichever part starts first, into a *stage* (two small UNLOGGED
-tables named after the run: one row per volunteer, one per team); every part then joins only
-its own people and teams to it. A part replaces its volunteers' and teams' rows in one
-transaction, and only the rows whose figures changed (a rerun over unchanged records writes
-nothing), so a part killed half-way leaves the previous rows whole, and parts can run on
-several Celery workers at once. The part that finishes last writes the organisation rows
-(every node's own figures grouped in a few queries and summed up the materialised path, again
-only the changed rows replaced) and drops the stage. Running twice gives identical rows.
+without a party membership); run here and now it is one part, on the workers one per subtree.
+A part replaces its volunteers' and teams' rows in one transaction: on the year's first run
+its rows go straight in; afterwards only the rows whose figures changed are replaced (a rerun
+over unchanged figures writes nothing). So a part killed half-way leaves the previous rows
+whole, and parts can run on several Celery workers at once. The part that finishes last
+writes the organisation rows (every node's own figures grouped in a few queries and summed up
+the materialised path, again only the changed rows replaced). Running twice gives identical
+rows.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import time
 import uuid
@@ -22,7 +29,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -46,8 +53,8 @@ from apps.communities.models import (
 from apps.core.scoping import get_user_scope
 from apps.core.services import audit_log
 from apps.organizations.models import EmploymentStatus, Membership, PartyOrganization
-from apps.points.models import PointsEntry
-from apps.service_records.models import Evaluation, RecordStatus, ServiceRecord
+from apps.points.models import PointsTally
+from apps.service_records.models import RecordTally
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
 
 from .models import (
@@ -64,6 +71,8 @@ logger = logging.getLogger(__name__)
 
 #: A run that has shown no sign of life for this long may be started again from the dashboard.
 STALE_AFTER = datetime.timedelta(minutes=30)
+#: Parts of a run done here and now (``rollup_run_year``), not on the workers.
+LOCAL_PARTS = 1
 
 
 def _table(model) -> str:
@@ -98,7 +107,8 @@ def rollup_parts(*, organization_ids=None, parts: int | None = None) -> list[dic
 
     By default one part per top-level subtree (the children of the roots), one for the roots'
     own members and one for volunteers outside the party (``citizens``); ``parts`` groups them
-    into at most that many. With ``organization_ids`` only those subtrees are rolled up.
+    into at most that many (a single part is ``{"all": True, …}``: everybody). With
+    ``organization_ids`` only those subtrees are rolled up.
     """
     units: list[dict] = []
     if organization_ids:
@@ -125,6 +135,16 @@ def rollup_parts(*, organization_ids=None, parts: int | None = None) -> list[dic
         units.append({"paths": [], "ids": [], "citizens": True})
     if not parts or parts >= len(units):
         return units
+    if parts == 1 and not organization_ids:
+        # Every subtree and the citizens: the SQL need not name them.
+        return [
+            {
+                "paths": [path for unit in units for path in unit["paths"]],
+                "ids": [pk for unit in units for pk in unit["ids"]],
+                "citizens": True,
+                "all": True,
+            }
+        ]
     grouped = [{"paths": [], "ids": [], "citizens": False} for _index in range(max(parts, 1))]
     for index, unit in enumerate(units):
         target = grouped[index % len(grouped)]
@@ -135,6 +155,8 @@ def rollup_parts(*, organization_ids=None, parts: int | None = None) -> list[dic
 
 
 def _organization_condition(part: dict, alias: str) -> tuple[str, list]:
+    if part.get("all"):
+        return "1 = 1", []
     clauses, params = [], []
     for path in part["paths"]:
         clauses.append(f"{alias}.path LIKE %s")
@@ -147,114 +169,6 @@ def _organization_condition(part: dict, alias: str) -> tuple[str, list]:
     return "(" + " OR ".join(clauses) + ")", params
 
 
-# The stage: the year's records, ratings and points aggregated once per run ---------------------
-#
-# Every part needs the same few figures per volunteer and per team, and they all come from the
-# three big tables (records, their ratings, the points ledger). Scanning those once per part
-# made a run cost as many full scans as it has parts, so the first part of a run aggregates them
-# once, for everybody, into two small tables named after the run (one row per volunteer and
-# per team); every part then only joins its own people and teams to them. The stage is scratch:
-# the results are still written part by part, each in one transaction. The run's end (or its
-# failure, or the next run) drops it.
-
-STAGE_PREFIX = "awards_rollup_"
-
-
-def _stage_tables(year: int, token: str) -> tuple[str, str]:
-    """The stage's two tables (volunteers, teams); the token is the run's uuid4 hex."""
-    if not token.isalnum():
-        raise ValueError(token)
-    return f"{STAGE_PREFIX}{year}_{token}_v", f"{STAGE_PREFIX}{year}_{token}_t"
-
-
-def _stage_sql(*, year: int, token: str) -> list[tuple[str, list]]:
-    start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
-    volunteers, teams = _stage_tables(year, token)
-    by_pair = f"{volunteers}_vt"
-    t = {
-        "record": _table(ServiceRecord),
-        "evaluation": _table(Evaluation),
-        "entry": _table(PointsEntry),
-    }
-    # UNLOGGED: scratch needs no WAL; CREATE TABLE AS (unlike INSERT … SELECT) may run in
-    # parallel on PostgreSQL, like the bare GROUP BY it is measured against.
-    create = "CREATE UNLOGGED TABLE" if connection.vendor == "postgresql" else "CREATE TABLE"
-    approved = RecordStatus.APPROVED.value
-    in_year = "r.status = %s AND r.service_date BETWEEN %s AND %s"
-    # Team 0 stands for "no team" (ids start at 1), so the pair is a plain equi-join key.
-    statements = [
-        (
-            # Per volunteer and team: every approved record of the year read once; the ratings
-            # (a small share of the records) looked up from their side and added by pair.
-            f"{create} {by_pair} AS "
-            f"WITH rec AS ("
-            f"SELECT r.volunteer_id, COALESCE(r.team_id, 0) AS team_id, "
-            f"SUM(r.duration_minutes) AS minutes, COUNT(*) AS n, "
-            f"SUM(CASE WHEN r.is_late THEN 0 ELSE 1 END) AS on_time "
-            f"FROM {t['record']} r WHERE {in_year} "
-            f"GROUP BY r.volunteer_id, COALESCE(r.team_id, 0)), "
-            f"ev AS ("
-            f"SELECT r.volunteer_id, COALESCE(r.team_id, 0) AS team_id, COUNT(*) AS n, "
-            f"SUM(e.stars) AS stars FROM {t['evaluation']} e "
-            f"JOIN {t['record']} r ON r.id = e.record_id WHERE {in_year} "
-            f"GROUP BY r.volunteer_id, COALESCE(r.team_id, 0)) "
-            f"SELECT rec.volunteer_id, rec.team_id, rec.minutes, rec.n, rec.on_time, "
-            f"COALESCE(ev.n, 0) AS ev_n, COALESCE(ev.stars, 0) AS ev_stars FROM rec "
-            f"LEFT JOIN ev ON ev.volunteer_id = rec.volunteer_id AND ev.team_id = rec.team_id",
-            [approved, start, end, approved, start, end],
-        ),
-        (
-            f"{create} {volunteers} AS "
-            f"WITH rec AS (SELECT volunteer_id, SUM(minutes) AS minutes, SUM(n) AS n, "
-            f"SUM(on_time) AS on_time, SUM(ev_n) AS ev_n, SUM(ev_stars) AS ev_stars "
-            f"FROM {by_pair} GROUP BY volunteer_id), "
-            f"pts AS (SELECT volunteer_id, SUM(points) AS points FROM {t['entry']} "
-            f"WHERE counted_on BETWEEN %s AND %s GROUP BY volunteer_id) "
-            f"SELECT COALESCE(rec.volunteer_id, pts.volunteer_id) AS volunteer_id, "
-            f"COALESCE(rec.minutes, 0) AS minutes, COALESCE(rec.n, 0) AS n, "
-            f"COALESCE(rec.on_time, 0) AS on_time, COALESCE(rec.ev_n, 0) AS ev_n, "
-            f"COALESCE(rec.ev_stars, 0) AS ev_stars, COALESCE(pts.points, 0) AS points "
-            f"FROM rec FULL JOIN pts ON pts.volunteer_id = rec.volunteer_id",
-            [start, end],
-        ),
-        (
-            f"{create} {teams} AS SELECT team_id, SUM(minutes) AS minutes, SUM(n) AS n, "
-            f"SUM(ev_n) AS ev_n, SUM(ev_stars) AS ev_stars FROM {by_pair} "
-            f"WHERE team_id <> 0 GROUP BY team_id",
-            [],
-        ),
-        (f"DROP TABLE {by_pair}", []),
-        (f"CREATE UNIQUE INDEX {volunteers}_pk ON {volunteers} (volunteer_id)", []),
-    ]
-    return statements
-
-
-def _prepare_stage(*, year: int, token: str) -> None:
-    """Build the run's stage unless another part has: one part builds, the others wait."""
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [STAGE_PREFIX + token])
-            # JIT compiling costs more than it saves here; the hash tables fit in 64 MB; the
-            # points are summed from an index that is read whole and in order (cached pages,
-            # not random reads); and the big GROUP BYs are worth parallel workers.
-            cursor.execute("SET LOCAL jit = off")
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            cursor.execute("SET LOCAL random_page_cost = 1.1")
-            cursor.execute("SET LOCAL parallel_tuple_cost = 0.01")
-        if _stage_tables(year, token)[1] in connection.introspection.table_names(cursor):
-            return
-        _execute(cursor, _stage_sql(year=year, token=token))
-
-
-def _drop_stages(year: int, *, token: str = "", keep: str | None = None) -> None:
-    """Drop a run's stage, or (``keep``) every stage of the year but the current run's."""
-    prefix = f"{STAGE_PREFIX}{year}_{token}"
-    with connection.cursor() as cursor:
-        for name in connection.introspection.table_names(cursor):
-            if name.startswith(prefix) and not (keep and keep in name):
-                cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(name)}")
-
-
 def _execute(cursor, statements) -> None:
     """Run statements in order; each one's time is logged at DEBUG (``apps.awards.rollup``)."""
     for sql, params in statements:
@@ -265,6 +179,11 @@ def _execute(cursor, statements) -> None:
 
 
 # The SQL of one part ---------------------------------------------------------------------------
+#
+# The figures that come from the big tables (records, their ratings, the points ledger) are
+# read from the tallies the database keeps as those tables are written
+# (apps.service_records.tallies, apps.points.tallies): one row per volunteer, year and team,
+# and one per volunteer and year. A part never reads a record, an evaluation or a ledger entry.
 
 #: The columns of a volunteer's row a rerun may change (all but the year and the volunteer).
 SUMMARY_FIGURES = (
@@ -283,23 +202,30 @@ SUMMARY_FIGURES = (
 )
 
 
-def _volunteer_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[str, list]]:
-    """DELETE and INSERT … SELECT for the volunteers of one part, from the run's stage."""
+def _new_volunteer_rows(part: dict, *, year: int) -> tuple[str, list] | None:
+    """A SELECT of the part's volunteers' rows as they should be (``None``: nobody)."""
     start, end = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
     t = {
-        "summary": _table(VolunteerYearSummary),
         "membership": _table(Membership),
         "org": _table(PartyOrganization),
         "profile": _table(VolunteerProfile),
-        "stage": _stage_tables(year, token)[0],
+        "records": _table(RecordTally),
+        "points": _table(PointsTally),
         "pledge": _table(Pledge),
         "training": _table(TrainingRecord),
         "visit": _table(Visit),
         "pairing": _table(RecipientPairing),
     }
-    statements: list[tuple[str, list]] = []
     pops: list[tuple[str, list]] = []
-    if part["paths"] or part["ids"]:
+    if part.get("all"):
+        pops.append(
+            (
+                f"SELECT m.user_id AS volunteer_id, m.organization_id AS organization_id "
+                f"FROM {t['membership']} m WHERE m.ended_on IS NULL",
+                [],
+            )
+        )
+    elif part["paths"] or part["ids"]:
         condition, params = _organization_condition(part, "o")
         pops.append(
             (
@@ -320,96 +246,158 @@ def _volunteer_sql(part: dict, *, year_id: int, year: int, token: str) -> list[t
             )
         )
     if not pops:
-        return statements
+        return None
     pop_sql = " UNION ALL ".join(sql for sql, _params in pops)
     pop_params = [param for _sql, params in pops for param in params]
-    in_pop = "IN (SELECT volunteer_id FROM pop)"
-    figures = ", ".join(SUMMARY_FIGURES)
-    # The part's new rows, in a temporary table: compared with the rows there, only those
-    # that differ are replaced, so a rerun over unchanged records writes (and bloats) nothing.
-    new_rows = f"""
-        CREATE TEMPORARY TABLE rollup_new AS
+
+    # ``pop`` has one row a volunteer (one active membership each; citizens have none), so
+    # the figures join to it rather than filter by it: the planner then knows their size.
+    # A part of everybody needs no such join at all.
+    def only_pop(column: str) -> str:
+        return "" if part.get("all") else f"JOIN pop ON pop.volunteer_id = {column}"
+
+    sql = f"""
         WITH
         pop AS ({pop_sql}),
+        rec AS (
+            SELECT t.volunteer_id, SUM(t.approved_minutes) AS minutes, SUM(t.records) AS n,
+                SUM(t.on_time_records) AS on_time, SUM(t.ratings) AS ev_n,
+                SUM(t.rating_stars) AS ev_stars
+            FROM {t["records"]} t {only_pop("t.volunteer_id")}
+            WHERE t.year = %s
+            GROUP BY t.volunteer_id
+        ),
         pl AS (
-            SELECT user_id, COUNT(*) AS n FROM {t["pledge"]}
-            WHERE user_id {in_pop} AND year = %s AND status = %s
-            GROUP BY user_id
+            SELECT x.user_id, COUNT(*) AS n
+            FROM {t["pledge"]} x {only_pop("x.user_id")}
+            WHERE x.year = %s AND x.status = %s
+            GROUP BY x.user_id
         ),
         tr AS (
-            SELECT user_id, SUM(hours) AS hours FROM {t["training"]}
-            WHERE user_id {in_pop} AND held_on BETWEEN %s AND %s
-            GROUP BY user_id
+            SELECT x.user_id, SUM(x.hours) AS hours
+            FROM {t["training"]} x {only_pop("x.user_id")}
+            WHERE x.held_on BETWEEN %s AND %s
+            GROUP BY x.user_id
         ),
         vi AS (
             SELECT pa.volunteer_id, COUNT(*) AS n
             FROM {t["visit"]} v JOIN {t["pairing"]} pa ON pa.id = v.pairing_id
-            WHERE pa.volunteer_id {in_pop} AND v.visited_on BETWEEN %s AND %s
+            {only_pop("pa.volunteer_id")}
+            WHERE v.visited_on BETWEEN %s AND %s
             GROUP BY pa.volunteer_id
         )
         SELECT pop.volunteer_id, pop.organization_id,
-            COALESCE(st.minutes, 0) AS approved_minutes, COALESCE(st.n, 0) AS records,
-            COALESCE(st.on_time, 0) AS on_time_records,
-            ROUND(COALESCE(st.points, 0), 2) AS points, COALESCE(st.ev_n, 0) AS ratings,
-            COALESCE(st.ev_stars, 0) AS rating_stars_total,
-            CASE WHEN st.ev_n > 0 THEN ROUND(st.ev_stars * 1.0 / st.ev_n, 2) END
+            COALESCE(rec.minutes, 0) AS approved_minutes, COALESCE(rec.n, 0) AS records,
+            COALESCE(rec.on_time, 0) AS on_time_records,
+            ROUND(COALESCE(pts.points, 0), 2) AS points, COALESCE(rec.ev_n, 0) AS ratings,
+            COALESCE(rec.ev_stars, 0) AS rating_stars_total,
+            CASE WHEN rec.ev_n > 0 THEN ROUND(rec.ev_stars * 1.0 / rec.ev_n, 2) END
                 AS average_rating,
             COALESCE(pl.n, 0) AS pledges_kept, ROUND(COALESCE(tr.hours, 0), 1) AS training_hours,
             COALESCE(vi.n, 0) AS visits,
             CASE WHEN pop.organization_id IS NULL THEN NULL ELSE RANK() OVER (
-                PARTITION BY pop.organization_id ORDER BY COALESCE(st.points, 0) DESC
+                PARTITION BY pop.organization_id ORDER BY COALESCE(pts.points, 0) DESC
             ) END AS rank_in_organization
         FROM pop
-        LEFT JOIN {t["stage"]} st ON st.volunteer_id = pop.volunteer_id
+        LEFT JOIN rec ON rec.volunteer_id = pop.volunteer_id
+        LEFT JOIN {t["points"]} pts ON pts.volunteer_id = pop.volunteer_id AND pts.year = %s
         LEFT JOIN pl ON pl.user_id = pop.volunteer_id
         LEFT JOIN tr ON tr.user_id = pop.volunteer_id
         LEFT JOIN vi ON vi.volunteer_id = pop.volunteer_id
     """
-    statements.append(("DROP TABLE IF EXISTS rollup_new", []))
-    statements.append(
-        (
-            new_rows,
-            [*pop_params, year, PledgeStatus.CONFIRMED.value, start, end, start, end],
-        )
+    params = [
+        *pop_params,
+        year,
+        year,
+        PledgeStatus.CONFIRMED.value,
+        start,
+        end,
+        start,
+        end,
+        year,
+    ]
+    return sql, params
+
+
+def _in_scope(part: dict, alias: str) -> tuple[str, list]:
+    """The part's rows as they stand: found along the (year, organisation) index."""
+    condition, params = _organization_condition(part, "o")
+    org = _table(PartyOrganization)
+    sql = f"{alias}.organization_id IN (SELECT o.id FROM {org} o WHERE {condition})"
+    if part["citizens"]:
+        sql += f" OR {alias}.organization_id IS NULL"
+    return sql, params
+
+
+def _volunteer_sql(
+    part: dict, *, year_id: int, year: int, fresh: bool = False
+) -> list[tuple[str, list]]:
+    """The statements that bring one part's volunteer rows up to date.
+
+    ``fresh``: the part has no rows yet, so its new rows go straight in (a plain INSERT: it
+    fails if one of its people has a row elsewhere, and the caller then takes the other way).
+    Otherwise they are put in a temporary table and compared with the rows there: only those
+    that differ are replaced, so a rerun over unchanged figures writes (and bloats) nothing.
+    """
+    new = _new_volunteer_rows(part, year=year)
+    if new is None:
+        return []
+    new_sql, new_params = new
+    summary = _table(VolunteerYearSummary)
+    figures = ", ".join(SUMMARY_FIGURES)
+    new_figures = ", ".join(f"n.{column}" for column in SUMMARY_FIGURES)
+    # A row left in another part by someone who moved into this one is written over.
+    upsert = "ON CONFLICT (assessment_year_id, volunteer_id) DO UPDATE SET " + ", ".join(
+        f"{column} = EXCLUDED.{column}" for column in SUMMARY_FIGURES
     )
+    if fresh:
+        return [
+            (
+                f"INSERT INTO {summary} (assessment_year_id, volunteer_id, {figures}) "
+                f"SELECT %s, n.volunteer_id, {new_figures} FROM ({new_sql}) n",
+                [year_id, *new_params],
+            )
+        ]
     # Null-safe row comparison (SQLite spells IS NOT DISTINCT FROM as IS).
     same = "IS NOT DISTINCT FROM" if connection.vendor == "postgresql" else "IS"
-    old_figures = ", ".join(f"{t['summary']}.{column}" for column in SUMMARY_FIGURES)
-    new_figures = ", ".join(f"n.{column}" for column in SUMMARY_FIGURES)
-    condition, condition_params = _organization_condition(part, "o")
-
-    # The part's rows as they stand: found along the (year, organisation) index.
-    def in_scope(alias: str) -> str:
-        return f"{alias}.organization_id IN (SELECT o.id FROM {t['org']} o WHERE {condition})" + (
-            f" OR {alias}.organization_id IS NULL" if part["citizens"] else ""
-        )
-
-    statements += [
+    old_figures = ", ".join(f"{summary}.{column}" for column in SUMMARY_FIGURES)
+    scope, scope_params = _in_scope(part, summary)
+    scope_s, _same_params = _in_scope(part, "s")
+    return [
+        ("DROP TABLE IF EXISTS rollup_new", []),
+        (f"CREATE TEMPORARY TABLE rollup_new AS {new_sql}", new_params),
         # The part's rows that are not exactly as they should be (changed figures, people
         # who moved away or whose membership ended) go …
         (
-            f"DELETE FROM {t['summary']} WHERE assessment_year_id = %s "
-            f"AND ({in_scope(t['summary'])}) "
+            f"DELETE FROM {summary} WHERE assessment_year_id = %s AND ({scope}) "
             f"AND NOT EXISTS (SELECT 1 FROM rollup_new n "
-            f"WHERE n.volunteer_id = {t['summary']}.volunteer_id "
+            f"WHERE n.volunteer_id = {summary}.volunteer_id "
             f"AND ({new_figures}) {same} ({old_figures}))",
-            [year_id, *condition_params],
+            [year_id, *scope_params],
         ),
-        # … and the rows missing now come in; a row left elsewhere by someone who moved into
-        # the part is written over.
+        # … and the rows missing now come in.
         (
-            f"INSERT INTO {t['summary']} (assessment_year_id, volunteer_id, {figures}) "
+            f"INSERT INTO {summary} (assessment_year_id, volunteer_id, {figures}) "
             f"SELECT %s, n.volunteer_id, {new_figures} FROM rollup_new n "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {t['summary']} s "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {summary} s "
             f"WHERE s.assessment_year_id = %s AND s.volunteer_id = n.volunteer_id "
-            f"AND ({in_scope('s')})) "
-            f"ON CONFLICT (assessment_year_id, volunteer_id) DO UPDATE SET "
-            + ", ".join(f"{column} = EXCLUDED.{column}" for column in SUMMARY_FIGURES),
-            [year_id, year_id, *condition_params],
+            f"AND ({scope_s})) {upsert}",
+            [year_id, year_id, *scope_params],
         ),
         ("DROP TABLE rollup_new", []),
     ]
-    return statements
+
+
+def _part_is_fresh(part: dict, *, year_id: int) -> bool:
+    """Whether the part has no volunteer rows of the year yet (its first roll-up)."""
+    scope, params = _in_scope(part, "s")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {_table(VolunteerYearSummary)} s "
+            f"WHERE s.assessment_year_id = %s AND ({scope}) LIMIT 1",
+            [year_id, *params],
+        )
+        return cursor.fetchone() is None
 
 
 def _year_bounds(year: int):
@@ -422,7 +410,7 @@ def _year_bounds(year: int):
     return [connection.ops.adapt_datetimefield_value(value) for value in bounds]
 
 
-def _team_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[str, list]]:
+def _team_sql(part: dict, *, year_id: int, year: int) -> list[tuple[str, list]]:
     if not (part["paths"] or part["ids"]):
         return []
     t = {
@@ -430,7 +418,7 @@ def _team_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[
         "team": _table(Team),
         "org": _table(PartyOrganization),
         "membership": _table(TeamMembership),
-        "stage": _stage_tables(year, token)[1],
+        "records": _table(RecordTally),
         "activity": _table(Activity),
     }
     condition, params = _organization_condition(part, "o")
@@ -447,6 +435,12 @@ def _team_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[
     begins, ends = _year_bounds(year)
     insert = f"""
         WITH teams AS ({teams}),
+        rec AS (
+            SELECT team_key AS team_id, SUM(approved_minutes) AS minutes, SUM(records) AS n,
+                SUM(ratings) AS ev_n, SUM(rating_stars) AS ev_stars
+            FROM {t["records"]} WHERE year = %s AND team_key {in_teams}
+            GROUP BY team_key
+        ),
         mem AS (
             SELECT team_id, COUNT(*) AS n FROM {t["membership"]}
             WHERE team_id {in_teams} AND status = %s GROUP BY team_id
@@ -460,16 +454,17 @@ def _team_sql(part: dict, *, year_id: int, year: int, token: str) -> list[tuple[
             assessment_year_id, team_id, members, approved_minutes, records, activities,
             ratings, average_rating
         )
-        SELECT %s, teams.team_id, COALESCE(mem.n, 0), COALESCE(st.minutes, 0),
-            COALESCE(st.n, 0), COALESCE(act.n, 0), COALESCE(st.ev_n, 0),
-            CASE WHEN st.ev_n > 0 THEN ROUND(st.ev_stars * 1.0 / st.ev_n, 2) END
+        SELECT %s, teams.team_id, COALESCE(mem.n, 0), COALESCE(rec.minutes, 0),
+            COALESCE(rec.n, 0), COALESCE(act.n, 0), COALESCE(rec.ev_n, 0),
+            CASE WHEN rec.ev_n > 0 THEN ROUND(rec.ev_stars * 1.0 / rec.ev_n, 2) END
         FROM teams
+        LEFT JOIN rec ON rec.team_id = teams.team_id
         LEFT JOIN mem ON mem.team_id = teams.team_id
-        LEFT JOIN {t["stage"]} st ON st.team_id = teams.team_id
         LEFT JOIN act ON act.team_id = teams.team_id
     """
     insert_params = [
         *params,
+        year,
         TeamMembershipStatus.ACTIVE.value,
         ActivityStatus.PUBLISHED.value,
         begins,
@@ -518,9 +513,6 @@ def rollup_begin(
             target=assessment_year,
             details={"organizations": list(organization_ids or []), "parts": len(chosen)},
         )
-    # What killed or overtaken runs of the year left behind (after the year's row is free:
-    # a part of such a run may still hold its stage until it finds itself overtaken).
-    _drop_stages(year, keep=assessment_year.run_token)
     return assessment_year, chosen
 
 
@@ -535,8 +527,7 @@ def rollup_run_part(*, year: int, token: str, part: dict) -> bool:
     assessment_year = _current(year, token)
     if assessment_year is None:
         return False  # a newer run took over, or the year was closed
-    _prepare_stage(year=year, token=token)
-    figures = {"year_id": assessment_year.pk, "year": year, "token": token}
+    figures = {"year_id": assessment_year.pk, "year": year}
     with transaction.atomic():
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
@@ -544,7 +535,16 @@ def rollup_run_part(*, year: int, token: str, part: dict) -> bool:
                 # tables (its people, their old and new rows) fit in 64 MB.
                 cursor.execute("SET LOCAL jit = off")
                 cursor.execute("SET LOCAL work_mem = '64MB'")
-            _execute(cursor, _volunteer_sql(part, **figures))
+            written = False
+            if _part_is_fresh(part, year_id=assessment_year.pk):
+                try:
+                    with transaction.atomic():
+                        _execute(cursor, _volunteer_sql(part, fresh=True, **figures))
+                    written = True
+                except IntegrityError:
+                    pass  # someone of the part has a row elsewhere (moved in, a parallel run)
+            if not written:
+                _execute(cursor, _volunteer_sql(part, **figures))
             _execute(cursor, _team_sql(part, **figures))
         updated = AssessmentYear.objects.filter(pk=assessment_year.pk, run_token=token).update(
             run_parts_done=F("run_parts_done") + 1
@@ -660,22 +660,20 @@ FIGURES = (
 
 def _write_organizations(assessment_year: AssessmentYear, *, as_of: datetime.date) -> int:
     own = _own_figures(assessment_year.year, as_of, assessment_year.pk)
-    # Sum each organisation's own figures into every organisation on its path: a loop over
-    # the organisations (thousands), never over volunteers.
-    totals: dict[int, dict] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-    organizations = list(PartyOrganization.objects.values_list("pk", "path"))
-    for pk, path in organizations:
-        totals[pk]  # every node gets a row, even an empty one
-        figures = own.get(pk)
-        if not figures:
-            continue
-        for ancestor in path.strip("/").split("/"):
-            target = totals[int(ancestor)]
-            for field in FIGURES:
-                target[field] += figures.get(field, 0)
-    known = {pk for pk, _path in organizations}
-    wanted = {pk: tuple(figures[field] for field in FIGURES) for pk, figures in totals.items()}
-    wanted = {pk: figures for pk, figures in wanted.items() if pk in known}
+    # Each organisation's own figures, summed into its parent from the deepest level up: a
+    # loop over the organisations (thousands), never over volunteers.
+    organizations = sorted(
+        (path.count("/"), pk, parent)
+        for pk, parent, path in PartyOrganization.objects.values_list("pk", "parent_id", "path")
+    )[::-1]
+    totals = {
+        pk: [own[pk].get(field, 0) for field in FIGURES] if pk in own else [0] * len(FIGURES)
+        for _depth, pk, _parent in organizations
+    }
+    for _depth, pk, parent in organizations:
+        if parent in totals:
+            totals[parent] = [a + b for a, b in zip(totals[parent], totals[pk], strict=True)]
+    wanted = {pk: tuple(figures) for pk, figures in totals.items()}
     # Only the rows that differ are replaced (a rerun over unchanged figures writes nothing).
     current = OrganizationYearSummary.objects.filter(assessment_year=assessment_year)
     stale, unchanged = [], set()
@@ -686,19 +684,41 @@ def _write_organizations(assessment_year: AssessmentYear, *, as_of: datetime.dat
             stale.append(pk)
     for start in range(0, len(stale), 1000):
         current.filter(pk__in=stale[start : start + 1000]).delete()
-    OrganizationYearSummary.objects.bulk_create(
+    _insert_rows(
+        OrganizationYearSummary,
+        ["assessment_year_id", "organization_id", *FIGURES],
         [
-            OrganizationYearSummary(
-                assessment_year=assessment_year,
-                organization_id=pk,
-                **dict(zip(FIGURES, figures, strict=True)),
-            )
+            (assessment_year.pk, pk, *figures)
             for pk, figures in wanted.items()
             if pk not in unchanged
         ],
-        batch_size=1000,
     )
     return len(wanted)
+
+
+def _insert_rows(model, columns: list[str], rows: list[tuple], *, batch: int = 500) -> None:
+    """Plain INSERTs of plain values (a model instance a row costs more than the database's
+    work on it): on PostgreSQL one statement over a JSON array of the rows, elsewhere
+    multi-row VALUES."""
+    if not rows:
+        return
+    table = _table(model)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} "
+                f"FROM json_populate_recordset(NULL::{table}, %s)",
+                [json.dumps([dict(zip(columns, row, strict=True)) for row in rows])],
+            )
+            return
+        one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        for start in range(0, len(rows), batch):
+            chunk = rows[start : start + batch]
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) VALUES {', '.join([one] * len(chunk))}",
+                [value for row in chunk for value in row],
+            )
 
 
 def rollup_finish(*, year: int, token: str, now=None) -> AssessmentYear | None:
@@ -727,7 +747,6 @@ def rollup_finish(*, year: int, token: str, now=None) -> AssessmentYear | None:
             "organizations": organizations,
         }
         assessment_year.save()
-    _drop_stages(year, token=token)
     return assessment_year
 
 
@@ -735,15 +754,19 @@ def rollup_fail(*, year: int, token: str, message: str) -> None:
     AssessmentYear.objects.filter(year=year, run_token=token).update(
         run_status=RunStatus.FAILED, run_finished_at=timezone.now(), run_message=message
     )
-    _drop_stages(year, token=token)
 
 
 def rollup_run_year(
     *, year: int, organization_ids=None, actor=None, now=None, parts: int | None = None
 ) -> AssessmentYear:
-    """Roll up a year here and now, part after part (the command and the benchmark)."""
+    """Roll up a year here and now (the command and the benchmark): in one part unless told
+    otherwise, since one process runs them all anyway."""
     assessment_year, chosen = rollup_begin(
-        year=year, organization_ids=organization_ids, actor=actor, now=now, parts=parts
+        year=year,
+        organization_ids=organization_ids,
+        actor=actor,
+        now=now,
+        parts=parts or LOCAL_PARTS,
     )
     token = assessment_year.run_token
     try:

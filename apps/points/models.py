@@ -323,6 +323,35 @@ class PointsEntry(models.Model):
         return self.reverses_id is not None
 
 
+class PointsTally(models.Model):
+    """A volunteer's points in one year (entries by the year they count for), as the yearly
+    roll-up reads them. Kept by a database trigger on every new ledger entry (``tallies``; the
+    ledger is append-only, so inserts are all there is); ``tallies.points_tally_recount``
+    rebuilds a year from the ledger."""
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("volunteer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique key starts with the volunteer
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    points = models.DecimalField(_("points"), max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        verbose_name = _("points tally")
+        verbose_name_plural = _("points tallies")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(fields=["volunteer", "year"], name="points_tally_once")
+        ]
+
+    def __str__(self):
+        return f"{self.year} · {self.volunteer_id}: {self.points}"
+
+
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 

@@ -187,6 +187,10 @@ class ServiceRecord(models.Model):
         help_text=_("Recorded more than the allowed working days after the service."),
     )
     late_reason = models.TextField(_("reason for the late entry"), blank=True)
+    #: The record's ratings (how many, their stars): kept by database triggers on evaluations
+    #: (``tallies``), never by Django, so the tallies below follow the record row alone.
+    ratings_count = models.IntegerField(_("ratings"), db_default=0, editable=False)
+    rating_stars_total = models.IntegerField(_("stars in total"), db_default=0, editable=False)
     #: Checks against formalism: ``[{"code": ..., "reason": ...}]``; shown to reviewers.
     flags = models.JSONField(_("flags"), default=list, blank=True)
     #: Normalised content hash, to find near-identical descriptions across records.
@@ -251,6 +255,10 @@ class ServiceRecord(models.Model):
     def save(self, *args, **kwargs):
         if self.started_at:
             self.service_date = timezone.localtime(self.started_at).date()
+        if not self._state.adding and not args and kwargs.get("update_fields") is None:
+            # The ratings columns belong to the database: a save of a record read before a
+            # rating came in must not write the old count back.
+            kwargs["update_fields"] = SAVED_FIELDS
         super().save(*args, **kwargs)
 
     @property
@@ -260,6 +268,54 @@ class ServiceRecord(models.Model):
     @property
     def is_locked(self) -> bool:
         return self.status == RecordStatus.APPROVED
+
+
+#: What a save of a stored record writes: every column but those the database keeps.
+SAVED_FIELDS = [
+    field.name
+    for field in ServiceRecord._meta.concrete_fields
+    if not field.primary_key and field.name not in {"ratings_count", "rating_stars_total"}
+]
+
+
+class RecordTally(models.Model):
+    """A volunteer's approved service in one year and team, as the yearly roll-up reads it.
+
+    Kept by database triggers on every write to records (and, through the record's ratings
+    columns, to evaluations), on PostgreSQL and SQLite alike (``tallies``). Records count by
+    their service date's year; ``team_key`` is the team's id, 0 for none (a plain number, so
+    the unique key has no NULL). ``tallies.record_tally_recount`` rebuilds a year from the
+    records and ``tallies.record_tally_differences`` lists what does not match.
+    """
+
+    volunteer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("volunteer"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,  # the unique key starts with the volunteer
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    team_key = models.BigIntegerField(_("team"), default=0)
+    approved_minutes = models.IntegerField(_("approved service time (minutes)"), default=0)
+    records = models.IntegerField(_("approved records"), default=0)
+    on_time_records = models.IntegerField(_("records entered on time"), default=0)
+    ratings = models.IntegerField(_("ratings"), default=0)
+    rating_stars = models.IntegerField(_("stars in total"), default=0)
+
+    class Meta:
+        verbose_name = _("service tally")
+        verbose_name_plural = _("service tallies")
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=["volunteer", "year", "team_key"], name="record_tally_once"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.year} · {self.volunteer_id} · {self.team_key}"
 
 
 class RecordChildQuerySet(ScopedQuerySet):

@@ -1,5 +1,6 @@
-"""The roll-up's run-wide stage and its row-by-row comparison: the big tables are read once per
-run, reruns rewrite only what changed, and people who move or leave are rolled up once."""
+"""The roll-up over the tallies, and its reruns: the big tables (records, ratings, the ledger)
+are never read by a roll-up, reruns rewrite only what changed, people who move or leave are
+rolled up once, and a killed or failed run leaves the previous rows whole."""
 
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from apps.awards import rollup
 from apps.awards.models import (
     AssessmentYear,
     OrganizationYearSummary,
+    RunStatus,
     TeamYearSummary,
     VolunteerYearSummary,
 )
@@ -27,40 +29,29 @@ from conftest import zh
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
-
-def stage_tables():
-    with connection.cursor() as cursor:
-        names = connection.introspection.table_names(cursor)
-    return sorted(name for name in names if name.startswith(rollup.STAGE_PREFIX))
-
-
-def stage_builds(queries):
-    return [
-        query["sql"]
-        for query in queries
-        if query["sql"].startswith("CREATE") and rollup.STAGE_PREFIX in query["sql"]
-    ]
+BIG_TABLES = (
+    ServiceRecord._meta.db_table,
+    Evaluation._meta.db_table,
+    PointsEntry._meta.db_table,
+)
 
 
-def test_the_stage_is_built_once_a_run_and_dropped_at_its_end(aworld):
-    with CaptureQueriesContext(connection) as queries:
-        year = run(parts=3)
-    assert year.run_parts_total == 3
-    # Records, ratings and points are read by one statement each, not once per part.
-    builds = stage_builds(queries.captured_queries)
-    assert len(builds) == 4  # by volunteer and team, by volunteer, by team, their index
-    reads = [
-        query["sql"]
-        for query in queries.captured_queries
-        if ServiceRecord._meta.db_table in query["sql"]
-        or PointsEntry._meta.db_table in query["sql"]
-    ]
-    assert len(reads) == 2  # the by-pair build (records and ratings), the points
-    assert stage_tables() == []
+def test_a_run_reads_the_tallies_never_the_records_ratings_or_ledger(aworld):
+    temporary = "CREATE TEMPORARY TABLE rollup_new"
+    for parts, compared in ((None, False), (None, True), (3, True)):
+        with CaptureQueriesContext(connection) as queries:
+            year = run(parts=parts)
+        assert year.run_parts_total == (parts or 1)
+        sql = [query["sql"] for query in queries.captured_queries]
+        assert [text for text in sql if any(table in text for table in BIG_TABLES)] == []
+        # The year's first run inserts straight; later ones compare with the rows there.
+        assert any(text.startswith(temporary) for text in sql) is compared
+    assert VolunteerYearSummary.objects.get(volunteer=aworld.cast.volunteer).records == 3
 
 
 def test_each_figure_matches_the_records_counted_one_by_one(aworld):
-    """A cross-check of the stage's SQL with the ORM, volunteer by volunteer and team by team."""
+    """A cross-check of the tallies and the roll-up's SQL with the ORM, volunteer by volunteer
+    and team by team."""
     bonus = PointsRule.objects.filter(kind=RuleKind.BONUS).first()
     points(aworld.cast.branch_secretary, "7.25", bonus=bonus)  # points without any record
     run()
@@ -160,22 +151,27 @@ def test_someone_who_leaves_the_party_and_the_platform_drops_out(aworld):
     assert branch.members == 2
 
 
-def test_a_killed_run_leaves_a_stage_the_next_run_drops(aworld):
+def test_a_run_killed_half_way_is_overtaken_by_the_next(aworld):
     run()
     first = snapshot()
-    # A run whose worker died after building the stage: its stage stays behind …
-    killed, parts = rollup.rollup_begin(year=YEAR, now=NOW)
-    rollup._prepare_stage(year=YEAR, token=killed.run_token)
-    assert len(stage_tables()) == 2
-    # … until the next run of the year starts, which replaces it with its own and drops that.
-    with CaptureQueriesContext(connection) as queries:
-        run()
-    assert len(stage_builds(queries.captured_queries)) == 4
-    assert stage_tables() == []
-    assert snapshot() == first
+    # A run whose worker died after one of its three parts: its rows are whole, its year
+    # still says running …
+    killed, parts = rollup.rollup_begin(year=YEAR, now=NOW, parts=3)
+    make_record(aworld.cast.volunteer, day=day(10), minutes=60)
+    rollup.rollup_run_part(year=YEAR, token=killed.run_token, part=parts[0])
+    assert AssessmentYear.objects.get(year=YEAR).run_status == RunStatus.RUNNING
+    # … until the next run of the year replaces it.
+    run()
+    assert AssessmentYear.objects.get(year=YEAR).run_status == RunStatus.DONE
+    assert VolunteerYearSummary.objects.get(volunteer=aworld.cast.volunteer).approved_minutes == 240
+    after = snapshot()
+    assert after != first
+    # The late part of the killed run, should it still come, changes nothing.
+    assert rollup.rollup_run_part(year=YEAR, token=killed.run_token, part=parts[1]) is False
+    assert snapshot() == after
 
 
-def test_a_failed_run_drops_its_stage_and_keeps_the_old_rows(aworld, monkeypatch):
+def test_a_failed_run_keeps_the_old_rows(aworld, monkeypatch):
     run()
     first = snapshot()
     real = rollup._team_sql
@@ -188,19 +184,19 @@ def test_a_failed_run_drops_its_stage_and_keeps_the_old_rows(aworld, monkeypatch
     make_record(aworld.cast.volunteer, day=day(10), minutes=60)
     with pytest.raises(Exception, match="no_such_table"):
         run()
-    assert stage_tables() == []
     assert snapshot() == first
 
 
-def test_the_stage_of_another_year_is_left_alone(aworld):
-    other, _parts = rollup.rollup_begin(year=YEAR - 1, now=NOW)
-    rollup._prepare_stage(year=YEAR - 1, token=other.run_token)
+def test_another_years_rows_are_left_alone(aworld):
+    make_record(aworld.cast.volunteer, day=day(7, year=YEAR - 1), minutes=45)
+    rollup.rollup_run_year(year=YEAR - 1, now=NOW)
+    earlier = VolunteerYearSummary.objects.filter(assessment_year__year=YEAR - 1)
+    before = list(earlier.values_list())
+    # The fixture's 500 minutes of the year before, and these.
+    assert earlier.get(volunteer=aworld.cast.volunteer).approved_minutes == 545
     run()
-    assert [name for name in stage_tables() if f"_{YEAR - 1}_" in name] == sorted(
-        rollup._stage_tables(YEAR - 1, other.run_token)
-    )
-    rollup._drop_stages(YEAR - 1, token=other.run_token)
-    assert stage_tables() == []
+    run()
+    assert list(earlier.values_list()) == before
 
 
 def test_the_benchmark_prints_both_roll_ups_against_the_bare_query(aworld, capsys):
@@ -212,6 +208,17 @@ def test_the_benchmark_prints_both_roll_ups_against_the_bare_query(aworld, capsy
         "Bare GROUP BY: %(bare).2f s; roll-up: %(rollup).2f s; ratio %(ratio).2f (goal ≤ 2)."
     )
     assert out.count(ratio.split("%(ratio).2f")[1]) == 2  # one line for each roll-up
+    checked = zh(
+        "Before timing, the tallies the roll-up reads were checked equal to a recount of the "
+        "records, their ratings and the ledger (%(seconds).2f s)."
+    )
+    assert checked.split("%(seconds)")[0] in out
+    recount = zh(
+        "A full recount of the year's tallies from the records, their ratings and the ledger "
+        "takes %(recount).2f s (%(ratio).2f × the bare query): the roll-up no longer pays it, "
+        "every write pays its share."
+    )
+    assert recount.split("%(recount)")[0] in out
     assert VolunteerYearSummary.objects.count() == 5
     assert AssessmentYear.objects.get(year=YEAR).run_status == "done"
 
@@ -228,3 +235,29 @@ def test_the_benchmark_refuses_a_closed_year_and_keeps_its_rows(aworld, capsys):
         in capsys.readouterr().err
     )
     assert snapshot() == frozen
+
+
+def test_a_first_roll_up_of_a_part_takes_over_the_row_of_someone_who_moved_in(aworld):
+    """The part has no rows yet, so its rows would go straight in; one of its people still
+    has a row from their old subtree, so the part compares and writes over it instead."""
+    tree, cast = aworld.tree, aworld.cast
+    run(organization_ids=[tree.district.pk])
+    assert VolunteerYearSummary.objects.get(volunteer=cast.volunteer).organization_id == (
+        tree.branch.pk
+    )
+    Membership.objects.filter(user=cast.volunteer).update(ended_on=timezone.localdate())
+    Membership.objects.create(
+        user=cast.volunteer, organization=tree.other_branch, started_on=timezone.localdate()
+    )
+    assert not VolunteerYearSummary.objects.filter(organization=tree.other_branch).exists()
+    with CaptureQueriesContext(connection) as queries:
+        run(organization_ids=[tree.other_district.pk])
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert any(text.startswith("CREATE TEMPORARY TABLE rollup_new") for text in sql)
+    row = VolunteerYearSummary.objects.get(volunteer=cast.volunteer)
+    assert (row.organization_id, row.approved_minutes, row.rank_in_organization) == (
+        tree.other_branch.pk,
+        180,
+        1,
+    )
+    assert VolunteerYearSummary.objects.filter(organization=tree.other_branch).count() == 2
