@@ -68,6 +68,7 @@ REFERENCE_DATA = (
     ("apps.points.migrations.0003_periodic_tasks", "create"),
     ("apps.awards.migrations.0002_yearly_rollup_schedule", "create"),
     ("apps.awards.migrations.0005_default_award_categories", "create"),
+    ("apps.service_records.migrations.0004_record_checks_pending", "create_schedule"),
 )
 
 
@@ -85,6 +86,15 @@ def _fresh_scope_generation():
     from apps.core.scoping import _new_generation
 
     _new_generation()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_calendar():
+    """Each test reads the working-day calendar afresh: one an earlier test kept in memory
+    (whose rows its rollback or flush removed without a signal) is never used."""
+    from apps.core.workdays import forget_calendar
+
+    forget_calendar()
 
 
 @pytest.fixture(autouse=True)

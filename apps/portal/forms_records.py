@@ -12,6 +12,7 @@ from decimal import Decimal
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,6 +47,41 @@ class MultipleImageField(forms.FileField):
 
     def clean(self, data, initial=None):
         return [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+
+
+class _DeferredChoices(ModelChoiceIterator):
+    """The field's choices, read from its queryset when listed, not when made."""
+
+    def __init__(self, field):
+        self.field = field
+
+    @property
+    def queryset(self):
+        return self.field.queryset
+
+
+class DeferredModelChoiceField(forms.ModelChoiceField):
+    """A choice of rows whose queryset is built on first use, from ``queryset_factory``: a
+    form posted without this field never builds it (building a queryset with subqueries costs
+    about as much as running a small one)."""
+
+    iterator = _DeferredChoices
+
+    def __init__(self, *args, **kwargs):
+        self.queryset_factory = None
+        super().__init__(None, *args, **kwargs)
+
+    def __deepcopy__(self, memo):
+        result = super().__deepcopy__(memo)
+        result.widget.choices = result.choices  # list the copy's rows, not the original's
+        return result
+
+    def _get_queryset(self):
+        if self._queryset is None and self.queryset_factory is not None:
+            self._queryset = self.queryset_factory().all()
+        return self._queryset
+
+    queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
 
 
 def _date_input():
@@ -150,9 +186,8 @@ class RecordForm(RecordTimesForm):
     team = forms.ModelChoiceField(
         label=gettext_lazy("Team"), queryset=Team.objects.none(), required=False
     )
-    care_recipient = forms.ModelChoiceField(
+    care_recipient = DeferredModelChoiceField(
         label=gettext_lazy("Household I am paired with"),
-        queryset=CareRecipient.objects.none(),
         required=False,
         help_text=gettext_lazy("Only if the service was for the household you are paired with."),
     )
@@ -184,7 +219,7 @@ class RecordForm(RecordTimesForm):
         self.fields["photos"].help_text = _(
             "Optional; up to %(count)d photos of %(mb)d MB each."
         ) % {"count": settings.EVIDENCE_MAX_PHOTOS, "mb": settings.EVIDENCE_MAX_UPLOAD_MB}
-        self.fields["care_recipient"].queryset = CareRecipient.objects.filter(
+        self.fields["care_recipient"].queryset_factory = lambda: CareRecipient.objects.filter(
             pk__in=RecipientPairing.objects.active().filter(volunteer=user).values("recipient")
         )
 

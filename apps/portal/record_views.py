@@ -210,12 +210,14 @@ def _initial_from_session(request) -> dict:
 
 
 def _remember(request, data: dict) -> None:
-    request.session[SESSION_KEY] = {
+    last = {
         "team": data["team"].pk if data.get("team") else None,
         "category": data["category"].pk if data.get("category") else None,
         "place": data.get("place", ""),
         "responsible_person": data.get("responsible_person", ""),
     }
+    if request.session.get(SESSION_KEY) != last:  # the same as last time: nothing to write
+        request.session[SESSION_KEY] = last
 
 
 def _form_context(form, **extra) -> dict:

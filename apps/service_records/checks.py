@@ -9,19 +9,29 @@ Thresholds come from ``settings.FORMALISM_CHECKS``.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 import hashlib
+import json
+import logging
 import re
 import statistics
 import unicodedata
+from collections import defaultdict
+from collections.abc import Sequence
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
-from django.db.models import Q, Sum
-from django.db.models.functions import Substr
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from .models import Evidence, RecordStatus, ServiceRecord
+
+logger = logging.getLogger(__name__)
 
 #: Records that count for the checks (a rejected or revoked record is no longer a claim).
 LIVE_STATUSES = (RecordStatus.SUBMITTED, RecordStatus.APPROVED)
@@ -31,6 +41,8 @@ SAME_CONTENT_WINDOW_DAYS = 30
 #: found by equality on a band instead of comparing every stored hash.
 PHASH_BANDS = 4
 PHASH_CANDIDATES = 200
+#: How many waiting records one transaction of the sweep checks.
+SWEEP_BATCH = 200
 
 
 def _threshold(name: str):
@@ -180,10 +192,16 @@ def _recipient_flags(record: ServiceRecord) -> list[dict]:
     if not record.care_recipient_id:
         return []
     flags = []
-    same_person = ServiceRecord.objects.filter(
-        care_recipient_id=record.care_recipient_id, status__in=LIVE_STATUSES
+    same_day = Q(service_date=record.service_date)
+    overlap = Q(started_at__lt=record.ended_at, ended_at__gt=record.started_at)
+    # One read: the person's records that day, and who served them at overlapping times.
+    found = ServiceRecord.objects.filter(
+        same_day | overlap, care_recipient_id=record.care_recipient_id, status__in=LIVE_STATUSES
+    ).aggregate(
+        per_day=Count("pk", filter=same_day),
+        concurrent=Count("volunteer_id", distinct=True, filter=overlap),
     )
-    per_day = same_person.filter(service_date=record.service_date).count()
+    per_day = found["per_day"]
     limit = _threshold("recipient_per_day")
     if per_day > limit:
         flags.append(
@@ -192,21 +210,26 @@ def _recipient_flags(record: ServiceRecord) -> list[dict]:
                 {"count": per_day, "day": record.service_date.isoformat(), "limit": limit},
             )
         )
-    concurrent = (
-        same_person.filter(started_at__lt=record.ended_at, ended_at__gt=record.started_at)
-        .values("volunteer_id")
-        .distinct()
-        .count()
-    )
+    concurrent = found["concurrent"]
     limit = _threshold("recipient_concurrent_volunteers")
     if concurrent > limit:
         flags.append(_flag("recipient_concurrent", {"count": concurrent, "limit": limit}))
     return flags
 
 
-def _photo_flags(record: ServiceRecord) -> list[dict]:
+def _photos_by_record(records: Sequence[ServiceRecord]) -> dict[int, list[str]]:
+    found = defaultdict(list)
+    rows = Evidence.objects.filter(record_id__in=[r.pk for r in records]).values_list(
+        "record_id", "phash"
+    )
+    for record_id, phash in rows:
+        found[record_id].append(phash)
+    return found
+
+
+def _photo_flags(record: ServiceRecord, phashes: list[str]) -> list[dict]:
     others: dict[int, ServiceRecord] = {}
-    for phash in record.evidence.values_list("phash", flat=True):
+    for phash in phashes:
         for evidence, _bits in similar_evidence(phash, exclude_record_id=record.pk):
             others.setdefault(evidence.record_id, evidence.record)
     if not others:
@@ -225,24 +248,55 @@ def _photo_flags(record: ServiceRecord) -> list[dict]:
     ]
 
 
-def _content_flags(record: ServiceRecord) -> list[dict]:
-    if not record.content_fingerprint:
-        return []
+def _content_occasions(records: Sequence[ServiceRecord]) -> dict[int, int]:
+    """For each record with a description: on how many occasions (distinct start times) live
+    records with the same description took place within the window around its date.
+
+    One grouped read for the whole batch: occasions per description and day. A start time
+    belongs to one day (``service_date`` is its local date), so a window's occasions are the
+    sum of its days'.
+    """
     window = datetime.timedelta(days=SAME_CONTENT_WINDOW_DAYS)
+    by_print: dict[str, list[ServiceRecord]] = defaultdict(list)
+    for record in records:
+        if record.content_fingerprint:
+            by_print[record.content_fingerprint].append(record)
+    if not by_print:
+        return {}
+    ranges = []
+    for fingerprint, group in by_print.items():
+        days = [record.service_date for record in group]
+        ranges.append(
+            Q(
+                content_fingerprint=fingerprint,
+                service_date__range=(min(days) - window, max(days) + window),
+            )
+        )
+    rows = (
+        ServiceRecord.objects.filter(reduce(or_, ranges), status__in=LIVE_STATUSES)
+        .values_list("content_fingerprint", "service_date")
+        .annotate(occasions=Count("started_at", distinct=True))
+        .order_by("content_fingerprint", "service_date")
+    )
+    days: dict[str, list[datetime.date]] = defaultdict(list)
+    running: dict[str, list[int]] = defaultdict(lambda: [0])  # running[fp][i]: days before i
+    for fingerprint, day, occasions in rows:
+        days[fingerprint].append(day)
+        running[fingerprint].append(running[fingerprint][-1] + occasions)
+    found = {}
+    for fingerprint, group in by_print.items():
+        for record in group:
+            low = bisect.bisect_left(days[fingerprint], record.service_date - window)
+            high = bisect.bisect_right(days[fingerprint], record.service_date + window)
+            found[record.pk] = running[fingerprint][high] - running[fingerprint][low]
+    return found
+
+
+def _content_flags(occasions: int | None) -> list[dict]:
     # One leader entering one activity for many volunteers writes one description once: count
     # distinct occasions (start times), not records.
-    occasions = (
-        ServiceRecord.objects.filter(
-            content_fingerprint=record.content_fingerprint,
-            status__in=LIVE_STATUSES,
-            service_date__range=(record.service_date - window, record.service_date + window),
-        )
-        .values("started_at")
-        .distinct()
-        .count()
-    )
     limit = _threshold("same_content_records")
-    if occasions > limit:
+    if occasions is not None and occasions > limit:
         return [
             _flag(
                 "same_content",
@@ -283,21 +337,41 @@ def _checkin_flags(record: ServiceRecord) -> list[dict]:
     return flags
 
 
-def _peer_flags(record: ServiceRecord) -> list[dict]:
+def _month(day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    first = day.replace(day=1)
+    following = (first + datetime.timedelta(days=32)).replace(day=1)
+    return first, following - datetime.timedelta(days=1)
+
+
+def _team_months(records: Sequence[ServiceRecord]) -> dict[tuple, dict[int, int]]:
+    """Minutes per volunteer of each team and month the records fall in, live records only:
+    ``{(team_id, first day of the month): {volunteer_id: minutes}}``, in one grouped read."""
+    months = {(r.team_id, _month(r.service_date)) for r in records if r.team_id}
+    if not months:
+        return {}
+    rows = (
+        ServiceRecord.objects.filter(
+            reduce(or_, (Q(team_id=team, service_date__range=span) for team, span in months)),
+            status__in=LIVE_STATUSES,
+        )
+        .annotate(month=TruncMonth("service_date"))
+        .values_list("team_id", "month", "volunteer_id")
+        .annotate(minutes=Sum("duration_minutes"))
+        .order_by()
+    )
+    totals: dict[tuple, dict[int, int]] = defaultdict(dict)
+    for team_id, month, volunteer_id, minutes in rows:
+        if isinstance(month, datetime.datetime):  # some backends truncate to a datetime
+            month = month.date()
+        totals[(team_id, month)][volunteer_id] = minutes
+    return totals
+
+
+def _peer_flags(record: ServiceRecord, team_months: dict[tuple, dict[int, int]]) -> list[dict]:
     if not record.team_id:
         return []
     day = record.service_date
-    totals = dict(
-        ServiceRecord.objects.filter(
-            team_id=record.team_id,
-            status__in=LIVE_STATUSES,
-            service_date__year=day.year,
-            service_date__month=day.month,
-        )
-        .values("volunteer_id")
-        .annotate(minutes=Sum("duration_minutes"))
-        .values_list("volunteer_id", "minutes")
-    )
+    totals = dict(team_months.get((record.team_id, day.replace(day=1)), {}))
     mine = totals.pop(record.volunteer_id, 0)
     if len(totals) < 2:
         return []
@@ -318,12 +392,33 @@ def _peer_flags(record: ServiceRecord) -> list[dict]:
     return []
 
 
+def records_flags(records: Sequence[ServiceRecord]) -> dict[int, list[dict]]:
+    """Every check's flags for saved records, by record id: ``{pk: [{"code", "reason",
+    "params"}]}``. The checks that compare a record with others read them once for the
+    whole batch (photos, descriptions, the team's month), so checking many records at once
+    costs a few queries more than checking one."""
+    photos = _photos_by_record(records)
+    occasions = _content_occasions(records)
+    team_months = _team_months(records)
+    found = {}
+    for record in records:
+        found[record.pk] = [
+            *_recipient_flags(record),
+            *_photo_flags(record, photos.get(record.pk, [])),
+            *_content_flags(occasions.get(record.pk)),
+            *_checkin_flags(record),
+            *_peer_flags(record, team_months),
+        ]
+    return found
+
+
 def record_flags(record: ServiceRecord) -> list[dict]:
     """Every check's flags for a saved record: ``[{"code", "reason", "params"}]``."""
-    flags = []
-    for check in (_recipient_flags, _photo_flags, _content_flags, _checkin_flags, _peer_flags):
-        flags.extend(check(record))
-    return flags
+    return records_flags([record])[record.pk]
+
+
+def _shared_photo_ids(flags: list[dict]) -> set[int]:
+    return {pk for flag in flags if flag["code"] == "same_photo" for pk in flag["params"]["ids"]}
 
 
 def refresh_flags(record: ServiceRecord, *, related: bool = True) -> list[dict]:
@@ -337,9 +432,73 @@ def refresh_flags(record: ServiceRecord, *, related: bool = True) -> list[dict]:
         record.flags = flags
         ServiceRecord.objects.filter(pk=record.pk).update(flags=flags)
     if related:
-        shared = {
-            pk for flag in flags if flag["code"] == "same_photo" for pk in flag["params"]["ids"]
-        }
-        for other in ServiceRecord.objects.filter(pk__in=shared, status=RecordStatus.SUBMITTED):
-            refresh_flags(other, related=False)
+        _refresh_others(_shared_photo_ids(flags))
     return flags
+
+
+def _refresh_others(ids: set[int]) -> None:
+    for other in ServiceRecord.objects.filter(pk__in=ids, status=RecordStatus.SUBMITTED):
+        refresh_flags(other, related=False)
+
+
+# Records waiting for their checks -------------------------------------------------------------
+
+
+def _store_checked(records: list[ServiceRecord], flags: dict[int, list[dict]]) -> None:
+    # One UPDATE per distinct set of flags (a batch has few: most records have none, and
+    # records alike are flagged alike), not one per record.
+    groups: dict[str, list[int]] = defaultdict(list)
+    for record in records:
+        record.checks_pending = False
+        if flags[record.pk] != record.flags:
+            record.flags = flags[record.pk]
+            groups[json.dumps(record.flags, sort_keys=True)].append(record.pk)
+        else:
+            groups[""].append(record.pk)
+    for key, ids in groups.items():
+        values = {"checks_pending": False}
+        if key:
+            values["flags"] = json.loads(key)
+        ServiceRecord.objects.filter(pk__in=ids).update(**values)
+    # Both halves of a shared photo show the flag.
+    batch = {record.pk for record in records}
+    _refresh_others(set().union(*map(_shared_photo_ids, flags.values())) - batch)
+
+
+def _check_batch(records: list[ServiceRecord]) -> None:
+    try:
+        with transaction.atomic():
+            _store_checked(records, records_flags(records))
+        return
+    except Exception:
+        if len(records) == 1:
+            # Checked no further, so that one record cannot hold up every later sweep.
+            logger.exception("checks against formalism failed on record %s", records[0].pk)
+            ServiceRecord.objects.filter(pk=records[0].pk).update(checks_pending=False)
+            return
+    for record in records:  # find the record that fails, check the others
+        _check_batch([record])
+
+
+def check_waiting_records(*, batch: int = SWEEP_BATCH) -> int:
+    """Run the checks on every record waiting for them (``checks_pending``), a batch at a
+    time, and store the flags; returns how many records were checked.
+
+    A batch is locked while it is checked, skipping records locked elsewhere: two sweeps at
+    once share the work, and a correction being saved (which checks its record itself) is
+    never overwritten by flags from before it; a skipped record waits for the next sweep.
+    """
+    checked = 0
+    while True:
+        with transaction.atomic():
+            records = list(
+                ServiceRecord.objects.filter(checks_pending=True)
+                .select_for_update(skip_locked=True, of=("self",))
+                .select_related("signup__activity")
+                .order_by("pk")[:batch]
+            )
+            if records:
+                _check_batch(records)
+        checked += len(records)
+        if len(records) < batch:
+            return checked

@@ -195,6 +195,11 @@ class ServiceRecord(models.Model):
     flags = models.JSONField(_("flags"), default=list, blank=True)
     #: Normalised content hash, to find near-identical descriptions across records.
     content_fingerprint = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    #: Set when a record is submitted, cleared once the checks against formalism ran on it: a
+    #: task checks the waiting records in batches (``checks.check_waiting_records``).
+    checks_pending = models.BooleanField(
+        _("waiting for checks"), default=False, db_default=False, editable=False
+    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -230,6 +235,10 @@ class ServiceRecord(models.Model):
             models.Index(fields=["volunteer", "service_date"]),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["status", "service_date"]),
+            # Only the few records waiting for their checks: the sweep finds them here.
+            models.Index(
+                fields=["id"], condition=Q(checks_pending=True), name="record_checks_pending"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -3,11 +3,21 @@
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from .models import ImportJob, ImportStatus, ServiceRecord
 
 logger = logging.getLogger(__name__)
+
+#: Present while a sweep of the records waiting for their checks is queued.
+SWEEP_QUEUED_KEY = "service_records:checks-sweep-queued"
+#: A sweep starts this long after the first record that asked for it, and takes in every
+#: record committed meanwhile: one task per few seconds, not one per record.
+SWEEP_DELAY_SECONDS = 2
+#: If a queued sweep is lost (a worker killed), the next record queues one after this long;
+#: the beat schedule sweeps every few minutes in any case.
+SWEEP_QUEUED_SECONDS = 60
 
 
 @shared_task(name="service_records.run_import")
@@ -30,7 +40,25 @@ def run_import(job_id: int) -> str:
     return job.status
 
 
-@shared_task(name="service_records.refresh_flags")
+def queue_waiting_checks() -> None:
+    """After a record waiting for its checks is committed: queue a sweep, unless one is
+    queued already and has not started (it will find this record too)."""
+    if cache.add(SWEEP_QUEUED_KEY, 1, SWEEP_QUEUED_SECONDS):
+        check_waiting_records.apply_async(countdown=SWEEP_DELAY_SECONDS)
+
+
+@shared_task(name="service_records.check_waiting_records", ignore_result=True)
+def check_waiting_records() -> int:
+    """Run the checks against formalism on every record waiting for them."""
+    from .checks import check_waiting_records as check
+
+    # Cleared before looking: a record committed from now on queues the next sweep, and one
+    # committed before is seen by this one.
+    cache.delete(SWEEP_QUEUED_KEY)
+    return check()
+
+
+@shared_task(name="service_records.refresh_flags", ignore_result=True)
 def refresh_record_flags(record_id: int) -> str:
     """Run the checks against formalism on a committed record and store its flags."""
     from .checks import refresh_flags

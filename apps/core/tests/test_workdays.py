@@ -2,6 +2,7 @@
 10-working-day recording deadline and working hours, on the 2025-2026 State Council calendar."""
 
 import datetime
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -124,3 +125,60 @@ def test_times_are_read_in_shanghai():
     # 18:00 UTC on Sunday is 02:00 Monday in Shanghai: outside hours.
     night = datetime.datetime(2026, 11, 15, 18, 0, tzinfo=datetime.UTC)
     assert not overlaps_working_hours(night, night + datetime.timedelta(hours=1))
+
+
+# The calendar kept in memory -----------------------------------------------------------------
+
+
+def _day_by_day(start: datetime.date, end: datetime.date) -> int:
+    days = (start + datetime.timedelta(days=n) for n in range(1, (end - start).days + 1))
+    return sum(is_working_day(day) for day in days)
+
+
+def test_working_days_after_agrees_with_counting_day_by_day():
+    first = d("2024-12-20")
+    for start_offset in range(0, 760, 7):
+        start = first + datetime.timedelta(days=start_offset)
+        for span in (0, 1, 2, 3, 6, 9, 13, 40, 200, 400):
+            end = start + datetime.timedelta(days=span)
+            assert working_days_after(start, end) == _day_by_day(start, end), (start, end)
+
+
+def test_the_calendar_is_read_once(django_assert_num_queries):
+    is_working_day(d("2026-10-01"))
+    with django_assert_num_queries(0):
+        assert working_days_after(d("2025-12-20"), d("2026-11-16")) > 200
+        assert recording_deadline(d("2026-09-30")) == d("2026-10-20")
+        assert overlaps_working_hours(at("2026-10-10", 9), at("2026-10-10", 11))
+
+
+def test_a_change_is_seen_at_once_and_a_rollback_leaves_nothing_behind():
+    from django.db import transaction
+
+    day = d("2026-12-18")  # a Friday
+    assert is_working_day(day)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        CalendarDay.objects.create(date=day, kind=CalendarDayKind.HOLIDAY)
+        assert not is_working_day(day)
+        raise RuntimeError
+    assert is_working_day(day)
+    CalendarDay.objects.create(date=day, kind=CalendarDayKind.HOLIDAY)
+    assert not is_working_day(day)
+    CalendarDay.objects.filter(date=day).get().delete()
+    assert is_working_day(day)
+
+
+def test_another_process_change_is_seen_through_the_version(django_assert_num_queries):
+    from apps.core import workdays
+
+    day = d("2026-12-18")
+    assert is_working_day(day)
+    # Another process changed the calendar and committed: its new version reaches us
+    # through the shared cache; rows written without signals stand for its change here.
+    CalendarDay.objects.bulk_create([CalendarDay(date=day, kind=CalendarDayKind.HOLIDAY)])
+    workdays._new_version()
+    assert is_working_day(day)  # this process's copy, until it compares versions again
+    checked_always = mock.patch.object(workdays, "CALENDAR_CHECK_SECONDS", 0)
+    with checked_always, django_assert_num_queries(1):
+        assert not is_working_day(day)
+        assert not is_working_day(day)

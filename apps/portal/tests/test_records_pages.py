@@ -126,6 +126,28 @@ class TestLogService:
         assert 'value="桂园社区3栋"' in again
         assert f'<option value="{w.team.pk}" selected>' in again
 
+    def test_the_paired_household_is_offered_and_only_it_is_taken(self, client_as, w):
+        from apps.care.models import CareRecipient, RecipientPairing
+
+        paired = CareRecipient.objects.create(name="结对老人甲", community=w.community)
+        other = CareRecipient.objects.create(name="其他老人乙", community=w.community)
+        RecipientPairing.objects.create(volunteer=w.cast.volunteer, recipient=paired)
+        client = client_as(w.cast.volunteer)
+        page = text(client.get(reverse("portal:record-new")))
+        assert f'<option value="{paired.pk}">{paired}</option>' in page
+        assert str(other) not in page
+        before = ServiceRecord.objects.count()
+        refused = client.post(reverse("portal:record-new"), form_data(w, care_recipient=other.pk))
+        assert refused.status_code == 200
+        assert shows(
+            refused,
+            zh("Select a valid choice. That choice is not one of the available choices."),
+        )
+        assert f'<option value="{paired.pk}">{paired}</option>' in text(refused)  # still offered
+        assert ServiceRecord.objects.count() == before
+        client.post(reverse("portal:record-new"), form_data(w, care_recipient=paired.pk))
+        assert ServiceRecord.objects.get(activity_name="清理楼道杂物").care_recipient == paired
+
     def test_without_a_duration_the_times_give_it(self, client_as, w):
         client_as(w.cast.volunteer).post(reverse("portal:record-new"), form_data(w))
         assert ServiceRecord.objects.get(activity_name="清理楼道杂物").duration_minutes == 120
@@ -603,10 +625,10 @@ def _submit_counted(client, data) -> CaptureQueriesContext:
 
 
 def test_submitting_a_record_keeps_its_query_count(client_as, w):
-    # session, user, the volunteer's lock, the overlap and daily-cap checks, the calendar,
-    # the insert, the audit entry, the session save, and the checks against formalism (a task
-    # queued on commit, counted here as it runs): the same whatever the number of records the
-    # volunteer already has.
+    # session, user, the category and team chosen, the volunteer's lock, the overlap and
+    # daily-cap checks (the working-day calendar is kept in memory), the insert, the audit
+    # entry, the session save, and the checks against formalism (a sweep queued on commit,
+    # counted here as it runs): the same whatever the number of records the volunteer has.
     client = client_as(w.cast.volunteer)
     base = timezone.localdate() - datetime.timedelta(days=6)
     bulk_records(w.cast.volunteer, 10, day=base, team=w.team)

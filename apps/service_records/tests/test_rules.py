@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
+from django.utils import timezone, translation
 
 from apps.core.models import AuditEntry
 from apps.service_records import services
@@ -308,3 +308,47 @@ def test_entering_for_nobody_is_refused(team_leader, team):
         "volunteers",
     )
     assert messages == [zh("Choose at least one volunteer.")]
+
+
+def test_the_written_out_read_agrees_with_the_orm(volunteer, team_leader):
+    """``rules.day_and_overlaps`` is one statement written out for speed: it answers what the
+    ORM answers, for every kind of neighbour (same day, overlapping across midnight, rejected,
+    someone else's, the record being corrected)."""
+    from django.db.models import Count, Q, Sum
+
+    from apps.service_records.rules import LIVE_STATUSES, day_and_overlaps
+
+    late = make_record(volunteer, start=at("2026-11-11", 22), minutes=180)  # into the 12th
+    make_record(volunteer, start=at("2026-11-12", 8), minutes=60)
+    make_record(volunteer, start=at("2026-11-12", 9, 30), minutes=30)
+    make_record(volunteer, start=at("2026-11-12", 14), minutes=45)
+    make_record(volunteer, start=at("2026-11-12", 9), minutes=60, status=RecordStatus.REJECTED)
+    make_record(volunteer, start=at("2026-11-13", 9), minutes=60, status=RecordStatus.APPROVED)
+    make_record(team_leader, start=at("2026-11-12", 9), minutes=60)
+    spans = [
+        (at("2026-11-12", 9), at("2026-11-12", 10)),
+        (at("2026-11-12", 0, 30), at("2026-11-12", 1)),
+        (at("2026-11-12", 20), at("2026-11-12", 21)),
+        (at("2026-11-13", 8), at("2026-11-13", 9, 30)),
+        (at("2026-11-14", 8), at("2026-11-14", 9)),
+    ]
+    for start, end in spans:
+        for exclude in (None, late.pk):
+            day = timezone.localtime(start).date()
+            others = ServiceRecord.objects.filter(volunteer=volunteer, status__in=LIVE_STATUSES)
+            if exclude:
+                others = others.exclude(pk=exclude)
+            overlap = Q(started_at__lt=end, ended_at__gt=start)
+            expected = others.filter(Q(service_date=day) | overlap).aggregate(
+                already=Sum("duration_minutes", filter=Q(service_date=day)),
+                overlaps=Count("pk", filter=overlap),
+            )
+            expected["already"] = expected["already"] or 0
+            found = day_and_overlaps(
+                volunteer_id=volunteer.pk,
+                day=day,
+                started_at=start,
+                ended_at=end,
+                exclude_pk=exclude,
+            )
+            assert found == expected, (start, end, exclude)

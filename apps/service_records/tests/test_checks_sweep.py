@@ -1,0 +1,155 @@
+"""Records wait for the checks against formalism and one task checks them in batches.
+
+A submit saves its record waiting (``checks_pending``) and, once committed, queues a sweep unless
+one is queued already; the sweep checks every waiting record a batch at a time, with the same
+flags as checking each alone, in the same few queries whatever the batch holds; a record whose
+checks fail does not hold up the others; the beat schedule sweeps what a lost task left.
+"""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_celery_beat.models import PeriodicTask
+
+from apps.care.models import CareRecipient
+from apps.service_records import checks, services, tasks
+from apps.service_records.models import ServiceRecord
+from apps.service_records.tests.helpers import NOW, at, category, join_team, make_record
+from apps.teams.tests.fixtures import make_volunteer
+from volunteer_platform.celery import app as celery_app
+
+pytestmark = pytest.mark.django_db
+
+DUSTING = checks.content_fingerprint("清扫垃圾堆")
+
+
+def submit(volunteer, hour, **fields):
+    return services.service_record_submit(
+        actor=volunteer,
+        volunteer=volunteer,
+        activity_name="陪伴独居老人",
+        category=category(),
+        started_at=at("2026-11-12", hour),
+        ended_at=at("2026-11-12", hour + 1),
+        place="桂园社区",
+        content="清扫垃圾堆",
+        responsible_person="李明",
+        now=NOW,
+        **fields,
+    )
+
+
+def test_submits_queue_one_sweep_for_them_all(volunteer, django_capture_on_commit_callbacks):
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
+    for day in range(2, 9):
+        make_record(
+            volunteer,
+            start=at(datetime.date(2026, 11, day), 7),
+            minutes=30,
+            content_fingerprint=DUSTING,
+        )
+    with mock.patch.object(tasks.check_waiting_records, "apply_async") as queued:
+        for hour in (9, 11, 13):
+            with django_capture_on_commit_callbacks(execute=True):
+                submit(volunteer, hour)
+    assert queued.call_count == 1  # the first submit queued it; the others found it queued
+    assert queued.call_args.kwargs == {"countdown": tasks.SWEEP_DELAY_SECONDS}
+    waiting = ServiceRecord.objects.filter(checks_pending=True)
+    assert waiting.count() == 3 and not waiting.exclude(flags=[]).exists()
+
+    assert tasks.check_waiting_records() == 3
+    assert not ServiceRecord.objects.filter(checks_pending=True).exists()
+    flagged = ServiceRecord.objects.filter(content_fingerprint=DUSTING, created_at=NOW)
+    assert [f["code"] for r in flagged for f in r.flags] == ["same_content"] * 3
+    assert cache.get(tasks.SWEEP_QUEUED_KEY) is None  # the next submit queues the next sweep
+    assert tasks.check_waiting_records() == 0  # running it again is harmless
+
+
+def _varied_records(volunteer, team, community):
+    """Records that raise every kind of flag the sweep reads in one go, and some that don't."""
+    join_team(volunteer, team)
+    recipient = CareRecipient.objects.create(name="测试老人甲", community=community)
+    peers = [make_volunteer() for _ in range(3)]
+    for n, peer in enumerate(peers):
+        join_team(peer, team)
+        make_record(peer, start=at("2026-11-03", 9), minutes=60 * (n + 1), team=team)
+    records = []
+    for day in range(2, 12):
+        records.append(
+            make_record(
+                volunteer,
+                start=at(datetime.date(2026, 11, day), 13),
+                minutes=180,
+                team=team,
+                content_fingerprint=DUSTING,
+            )
+        )
+    for hour in (8, 10, 12):
+        records.append(
+            make_record(
+                peers[0], start=at("2026-11-20", hour), minutes=30, care_recipient=recipient
+            )
+        )
+    records.append(make_record(peers[1], start=at("2026-10-05", 9), team=team))
+    return records
+
+
+def test_a_batch_gets_the_flags_each_record_gets_alone(volunteer, team, community):
+    records = _varied_records(volunteer, team, community)
+    alone = {record.pk: checks.record_flags(record) for record in records}
+    assert {f["code"] for flags in alone.values() for f in flags} == {
+        "same_content",
+        "peer_hours",
+        "recipient_per_day",
+    }
+    ServiceRecord.objects.filter(pk__in=alone).update(checks_pending=True)
+    assert checks.check_waiting_records(batch=4) == len(records)
+    for record in ServiceRecord.objects.filter(pk__in=alone):
+        assert record.flags == alone[record.pk], record
+        assert not record.checks_pending
+
+
+def test_a_batch_reads_the_same_few_queries_whatever_its_size(volunteer, team):
+    join_team(volunteer, team)
+
+    def sweep(count, day):
+        for n in range(count):
+            start = at(day, 0) + datetime.timedelta(minutes=10 * n)
+            make_record(volunteer, start=start, minutes=5, team=team, content_fingerprint=DUSTING)
+        ServiceRecord.objects.update(checks_pending=True)
+        with CaptureQueriesContext(connection) as queries:
+            assert checks.check_waiting_records() == ServiceRecord.objects.count()
+        return len(queries)
+
+    small = sweep(5, "2026-11-10")
+    # the waiting rows, photos, descriptions, the team's months, the flags written
+    assert sweep(60, "2026-11-11") == small
+
+
+@pytest.mark.allow_error_logs
+def test_a_record_whose_checks_fail_does_not_hold_up_the_others(volunteer, team, community):
+    records = _varied_records(volunteer, team, community)
+    broken = records[-2]
+    recipient_flags = checks._recipient_flags
+
+    def fail_on_one(record):
+        if record.pk == broken.pk:
+            raise RuntimeError("a check went wrong")
+        return recipient_flags(record)
+
+    ServiceRecord.objects.filter(pk__in=[r.pk for r in records]).update(checks_pending=True)
+    with mock.patch.object(checks, "_recipient_flags", fail_on_one):
+        checks.check_waiting_records(batch=50)
+    assert not ServiceRecord.objects.filter(checks_pending=True).exists()
+    assert ServiceRecord.objects.get(pk=records[0].pk).flags  # the others were checked
+    assert ServiceRecord.objects.get(pk=broken.pk).flags == []  # left as it was
+
+
+def test_the_beat_sweeps_what_a_lost_task_left():
+    entry = PeriodicTask.objects.get(task="service_records.check_waiting_records")
+    assert entry.enabled
+    assert "service_records.check_waiting_records" in celery_app.tasks
