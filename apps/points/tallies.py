@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import connection as default_connection
 from django.db import transaction
 
+from apps.core import tally_triggers
 from apps.service_records.tallies import tune_for_counting
 
 ENTRY = "points_pointsentry"
@@ -83,24 +84,15 @@ def drop_before_migrate(*, using: str = "default", **kwargs) -> None:
     """``pre_migrate``: on SQLite the trigger is set aside while migrations run (SQLite alters
     a table by building a new one and renaming it into place, and refuses the rename of the
     tallies' table while a trigger names it)."""
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor == "sqlite":
-        drop_points_tally_trigger(connection)
+    tally_triggers.set_aside_before_migrate(using=using, drop=drop_points_tally_trigger)
 
 
 def reinstall_after_migrate(*, using: str = "default", **kwargs) -> None:
     """``post_migrate``: put the trigger back if it is missing and, if it was, recount every
     year (the migrations' own entries went uncounted meanwhile)."""
-    from django.db import connections
-
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        if TALLY not in connection.introspection.table_names(cursor):
-            return  # migrated back before the tallies
-    if install_points_tally_trigger(connection):
-        points_tally_recount(connection=connection)
+    tally_triggers.put_back_after_migrate(
+        using=using, table=TALLY, install=install_points_tally_trigger, recount=points_tally_recount
+    )
 
 
 def drop_points_tally_trigger(connection=default_connection) -> None:

@@ -29,6 +29,8 @@ import datetime
 from django.db import connection as default_connection
 from django.db import transaction
 
+from apps.core import tally_triggers
+
 RECORD = "service_records_servicerecord"
 EVALUATION = "service_records_evaluation"
 TALLY = "service_records_recordtally"
@@ -352,24 +354,18 @@ def drop_before_migrate(*, using: str = "default", **kwargs) -> None:
     SQLite alters a table by building a new one and renaming it into place, and refuses the
     rename while a trigger elsewhere (on evaluations) names the table being replaced.
     """
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor == "sqlite":
-        drop_record_tally_triggers(connection)
+    tally_triggers.set_aside_before_migrate(using=using, drop=drop_record_tally_triggers)
 
 
 def reinstall_after_migrate(*, using: str = "default", **kwargs) -> None:
     """``post_migrate``: put back the triggers that are missing and, if any were, recount
     every year (the migrations' own writes went uncounted meanwhile)."""
-    from django.db import connections
-
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        if TALLY not in connection.introspection.table_names(cursor):
-            return  # migrated back before the tallies
-    if install_record_tally_triggers(connection):
-        record_tally_recount(connection=connection)
+    tally_triggers.put_back_after_migrate(
+        using=using,
+        table=TALLY,
+        install=install_record_tally_triggers,
+        recount=record_tally_recount,
+    )
 
 
 def drop_record_tally_triggers(connection=default_connection) -> None:
