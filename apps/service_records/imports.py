@@ -56,8 +56,10 @@ from apps.core.services import audit_log
 from apps.organizations.models import Membership, PartyOrganization
 from apps.teams.models import Team
 
+from .checks import content_fingerprint
 from .models import ImportJob, ImportKind, ImportStatus, RecordSource, RecordStatus, ServiceRecord
 from .rules import FUTURE_GRACE, LIVE_STATUSES, non_volunteer_keyword
+from .tasks import queue_waiting_checks
 
 __all__ = [
     "XLSX_CONTENT_TYPE",
@@ -947,9 +949,14 @@ def _write_service_records(*, actor, job: ImportJob, parsed: list[_RecordRow], l
                 within_working_hours=calendar.overlaps_working_hours(row.started_at, row.ended_at),
                 submitted_by=actor,
                 created_at=now,
+                content_fingerprint=content_fingerprint(row.content),
+                checks_pending=True,
             )
         )
     ServiceRecord.objects.bulk_create(records, batch_size=WRITE_BATCH)
+    # Imported records go through the checks against formalism like submitted ones: the
+    # sweep queued once the import commits takes them all, in batches.
+    transaction.on_commit(queue_waiting_checks)
     return len(records)
 
 

@@ -404,3 +404,20 @@ def test_calendar_agrees_with_workdays(db):
             assert calendar.overlaps_working_hours(start, end) == overlaps_working_hours(
                 start, end
             ), (day, hour)
+
+
+def test_imported_records_go_through_the_checks_against_formalism(
+    w, django_capture_on_commit_callbacks
+):
+    """The same near-identical content on many records is flagged for imported rows too."""
+    rows = [
+        {"start": f"2026-11-{day:02d} 09:00", "end": f"2026-11-{day:02d} 10:00", "hours": 1}
+        for day in range(2, 14)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = run(w, rows)
+    assert job.status == ImportStatus.DONE, job.errors
+    imported = ServiceRecord.objects.filter(source=RecordSource.IMPORT)
+    assert imported.count() == len(rows)
+    assert not imported.filter(checks_pending=True).exists()
+    assert all("same_content" in {f["code"] for f in r.flags} for r in imported)
