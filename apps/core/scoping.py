@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.http import Http404
 from django.utils.module_loading import import_string
 
@@ -56,11 +56,16 @@ _CACHE_ATTRIBUTE = "_platform_scope"
 # database for the user's roles and memberships every time. Every entry carries the
 # *generation* it was computed under; any change to roles, memberships or organisations
 # starts a new generation (``scope_changed``), and an entry of an older generation is never
-# used. The entry is stored under the generation read *before* the database was, so a scope
-# computed while a change was being committed is already stale when it lands. The time limit
-# is only a backstop for changes made behind the ORM's back (raw SQL, a restored backup); the
+# used. The new generation starts when the change commits; until then the transaction that
+# made it reads scopes from the database only (it sees its own change, nobody else does yet),
+# so a scope resting on a change that is then rolled back is never shared. An entry is stored
+# under the generation read *before* the database was, so a scope computed while a change was
+# being committed is already stale when it lands. The time limit is only a backstop for
+# changes made behind the ORM's back (raw SQL, a restored backup); the
 # ``SCOPE_CACHE_SECONDS`` setting sets it, and 0 turns the shared cache off.
 _GENERATION_KEY = "scope:generation"
+#: Set on the database connection while its open transaction holds an uncommitted change.
+_CHANGED_ATTRIBUTE = "_platform_scope_changed"
 
 
 def _shared_key(user) -> str:
@@ -77,14 +82,25 @@ def _new_generation() -> str:
 
 
 def scope_changed() -> None:
-    """Roles, memberships or organisations changed: cached scopes are no longer used.
+    """Roles, memberships or organisations changed: cached scopes are no longer used once
+    the change commits; meanwhile this transaction reads scopes from the database."""
+    if connection.in_atomic_block:
+        setattr(connection, _CHANGED_ATTRIBUTE, True)
+    transaction.on_commit(_committed)
 
-    A new generation now, so the rest of this transaction (and a test) sees the change, and
-    again once the transaction commits, so a scope another request computed from the data
-    before the commit is not kept.
-    """
+
+def _committed() -> None:
+    setattr(connection, _CHANGED_ATTRIBUTE, False)
     _new_generation()
-    transaction.on_commit(_new_generation)
+
+
+def _uncommitted_change() -> bool:
+    if not connection.in_atomic_block:
+        # No transaction open: whatever an earlier one changed was committed (and started a
+        # new generation) or rolled back (and changed nothing).
+        setattr(connection, _CHANGED_ATTRIBUTE, False)
+        return False
+    return getattr(connection, _CHANGED_ATTRIBUTE, False)
 
 
 def scope_cache_keys(user) -> list[str]:
@@ -97,7 +113,7 @@ def scope_cache_keys(user) -> list[str]:
 
 def _shared_scope(user) -> UserScope:
     seconds = settings.SCOPE_CACHE_SECONDS
-    if not seconds:
+    if not seconds or _uncommitted_change():
         return import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
     key = _shared_key(user)
     found = cached_many(user, [_GENERATION_KEY, key])

@@ -1,4 +1,5 @@
-"""The scope kept between requests: reused while nothing changed, never used after a change."""
+"""The scope kept between requests: reused while nothing changed, never used after a change,
+never shared while resting on a change that has not committed."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -8,6 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from apps.core.scoping import get_user_scope
 from apps.organizations import services
 from apps.organizations.models import Membership, OrganizationRole, RoleKind
+
+# Real commits: a change starts a new generation when it commits, not before.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
@@ -106,3 +110,24 @@ def test_an_account_reusing_an_id_does_not_inherit_a_scope(branch_secretary, tre
     other = _fresh(branch_secretary)
     other.date_joined = other.date_joined.replace(year=other.date_joined.year - 1)
     assert scoping._shared_key(other) != scoping._shared_key(user)
+
+
+def test_a_scope_resting_on_a_rolled_back_change_is_never_shared(
+    branch_secretary, city_admin, tree
+):
+    from django.db import transaction
+
+    assert get_user_scope(_fresh(branch_secretary)).manage_paths == (tree.branch.path,)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.organization_role_grant(
+            actor=city_admin,
+            user=branch_secretary,
+            organization=tree.street,
+            kind=RoleKind.SECRETARY,
+        )
+        # the transaction that made the change sees it …
+        assert get_user_scope(_fresh(branch_secretary)).manage_paths == (tree.street.path,)
+        raise RuntimeError("rolled back")
+    # … and once it is rolled back, nobody does.
+    assert get_user_scope(_fresh(branch_secretary)).manage_paths == (tree.branch.path,)
+    assert _role_queries(branch_secretary) == 0
