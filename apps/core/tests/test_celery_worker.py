@@ -41,9 +41,13 @@ def redis_app(monkeypatch):
     monkeypatch.setenv("CELERY_LOG_LEVEL", os.environ.get("CELERY_LOG_LEVEL", ""))
     monkeypatch.setenv("CELERY_LOG_FILE", os.environ.get("CELERY_LOG_FILE", ""))
     signals.setup_logging.connect(_keep_logging_as_is)
+    # A worker started here takes only this test's messages: tasks an earlier test queued for
+    # later (a debounced sweep, say) and left behind when its worker stopped are dropped.
+    app.control.purge()
     try:
         yield app
     finally:
+        app.control.purge()
         signals.setup_logging.disconnect(_keep_logging_as_is)
         app.conf.update(previous)
 
