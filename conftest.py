@@ -89,12 +89,15 @@ def _fresh_scope_generation():
 
 
 @pytest.fixture(autouse=True)
-def _fresh_calendar():
-    """Each test reads the working-day calendar afresh: one an earlier test kept in memory
-    (whose rows its rollback or flush removed without a signal) is never used."""
-    from apps.core.workdays import forget_calendar
+def _fresh_memos():
+    """Each test reads the working-day calendar and the other memos afresh, and knows of no
+    queued sweep: what an earlier test kept in memory (whose rows its rollback or flush removed
+    without a signal) is never used."""
+    from apps.core.memo import forget_all
+    from apps.service_records.tasks import forget_queued_sweep
 
-    forget_calendar()
+    forget_all()
+    forget_queued_sweep()
 
 
 @pytest.fixture(autouse=True)

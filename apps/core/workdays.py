@@ -4,13 +4,9 @@ A day is a working day when it is Monday to Friday and not a statutory holiday, 
 a weekend day declared a make-up working day (调休). The exceptions live in
 ``core.CalendarDay``, maintained per year by staff: a few dozen rows a year.
 
-Each process keeps the whole calendar in memory under a *version* held in the shared cache.
-Every change to a ``CalendarDay`` starts a new version (``calendar_changed``, connected in
-``CoreConfig.ready``). The process that made the change reads the calendar again at once;
-every other compares versions (one cache read) at most every ``CALENDAR_CHECK_SECONDS``, so
-it follows within seconds: the calendar changes a few times a year, a day at a time, and
-months ahead. The memo's time limit is only a backstop for changes made behind the ORM's
-back (a data migration, raw SQL).
+Each process keeps the whole calendar in memory (``apps.core.memo``): the process that
+changes it reads it again at once, every other follows within seconds. That is soon enough:
+the calendar changes a few times a year, a day at a time, and months ahead.
 """
 
 from __future__ import annotations
@@ -18,119 +14,40 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime
-import threading
-import time
-import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from .memo import SharedMemo
 from .models import CalendarDay, CalendarDayKind
-
-CALENDAR_MEMO_SECONDS = 3600
-CALENDAR_CHECK_SECONDS = 5
-_VERSION_KEY = "workdays:version"
 
 
 @dataclasses.dataclass(frozen=True)
 class _Calendar:
-    version: str
-    expires: float
-    #: When the version was last compared with the shared one (``time.monotonic()``).
-    checked: float
     #: date -> True for a make-up working day, False for a holiday.
     exceptions: dict[datetime.date, bool]
     #: The exceptions' dates, sorted, to find those inside a range by bisection.
     dates: tuple[datetime.date, ...]
 
 
-_memo: _Calendar | None = None  # this process's copy
-#: ``unpublished``: the version this thread started in a transaction not yet committed.
-_thread = threading.local()
+def _read() -> _Calendar:
+    rows = CalendarDay.objects.values_list("date", "kind")
+    exceptions = {day: kind == CalendarDayKind.WORKDAY for day, kind in rows}
+    return _Calendar(exceptions=exceptions, dates=tuple(sorted(exceptions)))
 
 
-def _new_version() -> str:
-    version = uuid.uuid4().hex
-    cache.set(_VERSION_KEY, version, None)
-    return version
-
-
-def _committed() -> None:
-    _thread.unpublished = None
-    _new_version()
-
-
-def calendar_changed() -> None:
-    """A calendar day was added, changed or removed: every process reads the calendar again.
-
-    A new version now, so the rest of this transaction (and a test) sees the change, and again
-    once it commits, so a copy another process read before the commit is not kept."""
-    global _memo
-    _memo = None
-    _thread.unpublished = _new_version()
-    transaction.on_commit(_committed)
-
-
-def forget_calendar() -> None:
-    """Start afresh: a new version, nothing kept (tests start so, since a rollback or a flush
-    removes calendar days without a signal)."""
-    global _memo
-    _memo = None
-    _thread.unpublished = None
-    _new_version()
-
-
-def _calendar_day_saved_or_deleted(sender, **kwargs) -> None:
-    calendar_changed()
+calendar_memo = SharedMemo("workdays", _read)
+#: Every change to a ``CalendarDay`` starts a new version (connected in ``CoreConfig.ready``).
+calendar_changed = calendar_memo.changed
 
 
 def connect() -> None:
-    receiver = _calendar_day_saved_or_deleted
-    post_save.connect(receiver, sender=CalendarDay, dispatch_uid="workdays-calendar-save")
-    post_delete.connect(receiver, sender=CalendarDay, dispatch_uid="workdays-calendar-delete")
-
-
-def _read(version: str) -> _Calendar:
-    rows = CalendarDay.objects.values_list("date", "kind")
-    exceptions = {day: kind == CalendarDayKind.WORKDAY for day, kind in rows}
-    now = time.monotonic()
-    return _Calendar(
-        version=version,
-        expires=now + CALENDAR_MEMO_SECONDS,
-        checked=now,
-        exceptions=exceptions,
-        dates=tuple(sorted(exceptions)),
-    )
+    calendar_memo.connect(CalendarDay)
 
 
 def _calendar() -> _Calendar:
-    global _memo
-    memo = _memo
-    if memo is not None and time.monotonic() - memo.checked < CALENDAR_CHECK_SECONDS:
-        return memo
-    version = cache.get(_VERSION_KEY)
-    if version is None:
-        cache.add(_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(_VERSION_KEY)
-    if version == getattr(_thread, "unpublished", None):
-        if connection.in_atomic_block:
-            # This transaction changed the calendar: what it reads is its own until it
-            # commits (or rolls back), so it is not kept for anyone else.
-            return _read(version)
-        _thread.unpublished = None  # that transaction rolled back
-    memo = _memo
-    if memo is None or memo.version != version or memo.expires < time.monotonic():
-        # The version is read before the rows: a change committed meanwhile has moved it on
-        # already, so a copy older than the change is never taken for the newer version.
-        memo = _read(version)
-    else:
-        memo = dataclasses.replace(memo, checked=time.monotonic())
-    _memo = memo
-    return memo
+    return calendar_memo.get()
 
 
 def _exceptions(start: datetime.date, end: datetime.date) -> dict[datetime.date, bool]:

@@ -176,9 +176,9 @@ def test_another_process_change_is_seen_through_the_version(django_assert_num_qu
     # Another process changed the calendar and committed: its new version reaches us
     # through the shared cache; rows written without signals stand for its change here.
     CalendarDay.objects.bulk_create([CalendarDay(date=day, kind=CalendarDayKind.HOLIDAY)])
-    workdays._new_version()
+    workdays.calendar_memo._new_version()
     assert is_working_day(day)  # this process's copy, until it compares versions again
-    checked_always = mock.patch.object(workdays, "CALENDAR_CHECK_SECONDS", 0)
+    checked_always = mock.patch.object(workdays.calendar_memo, "check_seconds", 0)
     with checked_always, django_assert_num_queries(1):
         assert not is_working_day(day)
         assert not is_working_day(day)
