@@ -22,6 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models, transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import Http404
 from django.utils.module_loading import import_string
 
@@ -54,7 +55,7 @@ _CACHE_ATTRIBUTE = "_platform_scope"
 
 # Between requests a user's scope is kept in the shared cache, so a page does not ask the
 # database for the user's roles and memberships every time. Every entry carries the
-# *generation* it was computed under; any change to roles, memberships or organisations
+# *generation* it was computed under; any change to roles, memberships, organisations or teams
 # starts a new generation (``scope_changed``), and an entry of an older generation is never
 # used. The new generation starts when the change commits; until then the transaction that
 # made it reads scopes from the database only (it sees its own change, nobody else does yet),
@@ -68,11 +69,11 @@ _GENERATION_KEY = "scope:generation"
 _CHANGED_ATTRIBUTE = "_platform_scope_changed"
 
 
-def _shared_key(user) -> str:
+def _shared_key(user, name: str = "scope") -> str:
     # date_joined tells apart two accounts that had the same id at different times (a
     # restored database, or tests on SQLite, which reuses ids after a rollback).
     joined = user.date_joined.timestamp() if getattr(user, "date_joined", None) else 0
-    return f"scope:user:{user.pk}:{joined}:{int(bool(user.is_superuser))}"
+    return f"{name}:user:{user.pk}:{joined}:{int(bool(user.is_superuser))}"
 
 
 def _new_generation() -> str:
@@ -82,7 +83,7 @@ def _new_generation() -> str:
 
 
 def scope_changed() -> None:
-    """Roles, memberships or organisations changed: cached scopes are no longer used once
+    """Roles, memberships, organisations or teams changed: cached scopes are no longer used once
     the change commits; meanwhile this transaction reads scopes from the database."""
     if connection.in_atomic_block:
         setattr(connection, _CHANGED_ATTRIBUTE, True)
@@ -92,6 +93,21 @@ def scope_changed() -> None:
 def _committed() -> None:
     setattr(connection, _CHANGED_ATTRIBUTE, False)
     _new_generation()
+
+
+def _row_changed(sender, **kwargs) -> None:
+    if kwargs.get("raw"):  # loading fixtures: nothing cached refers to these rows yet
+        return
+    scope_changed()
+
+
+def scope_follows(*models) -> None:
+    """Start a new generation whenever a row of one of ``models`` is saved or deleted (an
+    app's ``ready``, for the models its users' scopes rest on)."""
+    for model in models:
+        label = model._meta.label_lower
+        post_save.connect(_row_changed, sender=model, dispatch_uid=f"scope-save-{label}")
+        post_delete.connect(_row_changed, sender=model, dispatch_uid=f"scope-delete-{label}")
 
 
 def _uncommitted_change() -> bool:
@@ -111,22 +127,34 @@ def scope_cache_keys(user) -> list[str]:
     return [_GENERATION_KEY, _shared_key(user)]
 
 
-def _shared_scope(user) -> UserScope:
+def shared_for_user(user, name: str, compute):
+    """``compute(user)``, kept in the shared cache between requests as the user's scope is:
+    for what follows from the user's roles, memberships, organisations and teams only (a
+    change to any of those starts a new generation, see ``scope_changed``). The value must
+    pickle; each call returns a fresh copy."""
     seconds = settings.SCOPE_CACHE_SECONDS
     if not seconds or _uncommitted_change():
-        return import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
-    key = _shared_key(user)
+        return compute(user)
+    key = _shared_key(user, name)
     found = cached_many(user, [_GENERATION_KEY, key])
     generation = found.get(_GENERATION_KEY)
     entry = found.get(key)
     if generation is not None and entry is not None and entry[0] == generation:
-        return UserScope(**entry[1])
+        return entry[1]
     if generation is None:
         cache.add(_GENERATION_KEY, uuid.uuid4().hex, None)
         generation = cache.get(_GENERATION_KEY)
-    scope = import_string(settings.PLATFORM_SCOPE_PROVIDER)(user)
-    cache.set(key, (generation, asdict(scope)), seconds)
-    return scope
+    value = compute(user)
+    cache.set(key, (generation, value), seconds)
+    return value
+
+
+def _computed_scope(user) -> dict:
+    return asdict(import_string(settings.PLATFORM_SCOPE_PROVIDER)(user))
+
+
+def _shared_scope(user) -> UserScope:
+    return UserScope(**shared_for_user(user, "scope", _computed_scope))
 
 
 def get_user_scope(user) -> UserScope:

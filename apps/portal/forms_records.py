@@ -17,9 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.accounts.categories import active_category
 from apps.accounts.models import ServiceCategory, User
 from apps.care.models import CareRecipient, RecipientPairing
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus, TeamRole
+from apps.teams.selectors import active_teams_of
 
 #: Where the services' field names land on these forms.
 SERVICE_FIELDS = {
@@ -84,6 +86,29 @@ class DeferredModelChoiceField(forms.ModelChoiceField):
     queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
 
 
+class LookupChoiceField(forms.ModelChoiceField):
+    """A choice of rows listed from its queryset, but checked, when posted, with
+    ``lookup(value)`` (the row, or None when it is not a valid choice): an answer kept in
+    memory or in the shared cache, instead of a query on every submit. The lookup must admit
+    exactly the queryset's rows."""
+
+    def __init__(self, *args, lookup=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lookup = lookup
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        found = self.lookup(value) if self.lookup is not None else super().to_python(value)
+        if found is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return found
+
+
 def _date_input():
     return forms.DateInput({"type": "date"}, format="%Y-%m-%d")
 
@@ -96,9 +121,10 @@ class RecordTimesForm(forms.Form):
     """What every way of logging service shares: what, when, how long, where."""
 
     activity_name = forms.CharField(label=gettext_lazy("Activity name"), max_length=128)
-    category = forms.ModelChoiceField(
+    category = LookupChoiceField(
         label=gettext_lazy("Service category"),
         queryset=ServiceCategory.objects.filter(is_active=True),
+        lookup=active_category,
     )
     service_date = forms.DateField(label=gettext_lazy("Date"), widget=_date_input())
     start_time = forms.TimeField(label=gettext_lazy("From"), widget=_time_input())
@@ -180,10 +206,19 @@ def my_active_teams(user):
     )
 
 
+def _member_team(user, value):
+    """The active team with this id that the user is an active member of, or None: the same
+    teams as ``my_active_teams``, kept between requests with the user's scope."""
+    try:
+        return active_teams_of(user).get(int(value))
+    except (TypeError, ValueError):
+        return None
+
+
 class RecordForm(RecordTimesForm):
     """A volunteer logs their own service (new or corrected)."""
 
-    team = forms.ModelChoiceField(
+    team = LookupChoiceField(
         label=gettext_lazy("Team"), queryset=Team.objects.none(), required=False
     )
     care_recipient = DeferredModelChoiceField(
@@ -213,6 +248,7 @@ class RecordForm(RecordTimesForm):
         super().__init__(*args, **kwargs)
         self.record = record
         self.fields["team"].queryset = my_active_teams(user)
+        self.fields["team"].lookup = lambda value: _member_team(user, value)
         if record is not None:
             # A record stays with the team it was logged for.
             del self.fields["team"]

@@ -3,7 +3,7 @@
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.core.scoping import get_user_scope
+from apps.core.scoping import get_user_scope, shared_for_user
 from apps.organizations.models import paths_q
 
 from .models import LEADING_ROLES, Team, TeamMembership, TeamMembershipStatus, TeamRole
@@ -169,3 +169,21 @@ def user_can_view_team_admin(*, user, team: Team) -> bool:
         .filter(paths_q("organization__path", scope.view_paths))
         .exists()
     )
+
+
+def _read_active_teams(user) -> dict[int, Team]:
+    teams = Team.objects.filter(
+        is_active=True,
+        memberships__user=user,
+        memberships__status=TeamMembershipStatus.ACTIVE,
+    ).select_related("organization")
+    return {team.pk: team for team in teams}
+
+
+def active_teams_of(user) -> dict[int, Team]:
+    """The active teams the user is an active member of (id -> team, with its organisation),
+    kept between requests with the user's scope: logging service asks for them every time,
+    and any change to a team or a membership starts afresh (``apps.teams.apps``)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    return shared_for_user(user, "teams", _read_active_teams)
