@@ -7,6 +7,7 @@ checks fail does not hold up the others; the beat schedule sweeps what a lost ta
 """
 
 import datetime
+import time
 from unittest import mock
 
 import pytest
@@ -153,3 +154,60 @@ def test_the_beat_sweeps_what_a_lost_task_left():
     entry = PeriodicTask.objects.get(task="service_records.check_waiting_records")
     assert entry.enabled
     assert "service_records.check_waiting_records" in celery_app.tasks
+
+
+@pytest.fixture
+def queued_for_real(settings):
+    """As with a broker: a queued sweep waits for its countdown instead of running at once."""
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = True
+    tasks.forget_queued_sweep()
+
+
+def test_a_process_that_queued_a_sweep_skips_the_cache_until_shortly_before_it_starts(
+    queued_for_real, monkeypatch
+):
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
+    now = [1_000_000.0]
+    monkeypatch.setattr(tasks.time, "time", lambda: now[0])
+    with (
+        mock.patch.object(tasks.check_waiting_records, "apply_async") as queued,
+        mock.patch.object(tasks, "cache", wraps=cache) as shared,
+    ):
+        tasks.queue_waiting_checks()
+        assert queued.call_count == 1 and shared.add.call_count == 1
+        assert cache.get(tasks.SWEEP_QUEUED_KEY) == now[0] + tasks.SWEEP_DELAY_SECONDS
+        now[0] += tasks.SWEEP_DELAY_SECONDS - tasks.SWEEP_MARGIN_SECONDS - 0.01
+        tasks.queue_waiting_checks()  # surely not started yet: no need to ask
+        assert shared.add.call_count == 1 and not shared.get.called
+        now[0] += 0.02
+        tasks.queue_waiting_checks()  # it may start any moment: ask again (still queued)
+        assert shared.add.call_count == 2 and queued.call_count == 1
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
+
+
+def test_a_sweep_queued_by_another_process_is_learned_from_the_cache(queued_for_real):
+    due = time.time() + tasks.SWEEP_DELAY_SECONDS
+    cache.set(tasks.SWEEP_QUEUED_KEY, due, tasks.SWEEP_QUEUED_SECONDS)  # the other process
+    with (
+        mock.patch.object(tasks.check_waiting_records, "apply_async") as queued,
+        mock.patch.object(tasks, "cache", wraps=cache) as shared,
+    ):
+        tasks.queue_waiting_checks()
+        assert not queued.called and shared.get.call_count == 1
+        tasks.queue_waiting_checks()
+        assert shared.add.call_count == 1 and shared.get.call_count == 1
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
+
+
+def test_with_tasks_run_at_once_every_commit_may_queue_a_sweep(django_capture_on_commit_callbacks):
+    # Eagerly (no broker: the embedded default and the tests) the sweep has run already when
+    # it is queued, so nothing is remembered and the next record queues its own.
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
+    with mock.patch.object(tasks.check_waiting_records, "apply_async") as queued:
+        tasks.queue_waiting_checks()
+        cache.delete(tasks.SWEEP_QUEUED_KEY)  # as the sweep does when it runs
+        tasks.queue_waiting_checks()
+    assert queued.call_count == 2
+    cache.delete(tasks.SWEEP_QUEUED_KEY)
