@@ -11,15 +11,22 @@ What it does:
   queue behind one volunteer's row lock;
 * with a broker (``REDIS_URL``, tasks not eager) also starts one Celery worker, so the checks
   against formalism that a submit queues are run on the same machine during the measurement;
-* starts gunicorn on a free local port against the configured database, with a settings
+* starts gunicorn on a free local port as the deployment guide runs it (``docs/deployment.md``:
+  sync workers behind nginx), against the configured database, with a settings
   module generated in a temporary directory that only swaps ``ROOT_URLCONF`` for this module:
   its URLconf is the project's plus ``/__bench__/trivial``, a view that answers "ok" through
   the same middleware (session, sign-in, CSRF, locale). So the project's URLs stay untouched
   and the baseline pays the same per-request costs as the pages;
 * signs in by writing a session row per client and sending its cookie; gets a CSRF token
   from the record form the way a browser does;
-* runs ``--clients`` threads (standard library ``http.client``, keep-alive) for
-  ``--duration`` seconds per scenario and prints requests/s, p50 and p95; every submit uses
+* runs ``--clients`` threads (standard library ``http.client``) for ``--duration`` seconds
+  per scenario and prints requests/s, p50 and p95. Each request comes on a connection of its
+  own, as nginx's ``proxy_pass`` sends them to gunicorn in the guide's configuration (no
+  upstream keep-alive): gunicorn's workers then take requests from one queue, in turn. With
+  ``--keep-alive`` each client keeps one connection instead, which a gunicorn worker serves
+  to the end, so a worker that happened to accept more connections than another makes its
+  clients wait longer (use it with ``--worker-class gthread``, since sync workers close every
+  connection after one request); every submit uses
   a new one-minute slot on a day the volunteer has no records, so the recording rules accept
   it (late entries carry a reason);
 * a submit is the POST alone: its answer is a redirect to the new record's page, which the
@@ -258,10 +265,12 @@ def make_session(user) -> str:
 
 
 class Client:
-    """One keep-alive connection with its own session, like one phone."""
+    """One phone with its own session: a connection per request, as a proxy in front of
+    gunicorn makes them, or one kept-alive connection (``keep_alive``)."""
 
-    def __init__(self, port: int, session_key: str):
+    def __init__(self, port: int, session_key: str, *, keep_alive: bool = False):
         self.port = port
+        self.keep_alive = keep_alive
         self.cookies = {settings.SESSION_COOKIE_NAME: session_key}
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.origin = f"https://127.0.0.1:{port}"
@@ -273,6 +282,8 @@ class Client:
             "Accept-Language": "zh-hans",
             "Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()),
         }
+        if not self.keep_alive:
+            headers["Connection"] = "close"
         headers.update(extra or {})
         return headers
 
@@ -297,6 +308,8 @@ class Client:
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
                 self.cookies[name.strip()] = rest.split(";", 1)[0]
+        if not self.keep_alive:
+            self.connection.close()  # the next request opens a new one
         return response.status, content
 
     def close(self):
@@ -370,6 +383,15 @@ def run_scenario(name, clients, make_request, *, seconds: float, warmup: float) 
 # The command ----------------------------------------------------------------------------------
 
 
+def _serving(options) -> str:
+    """How gunicorn serves and the clients connect, for the report."""
+    workers = f"{options['workers']} {options['worker_class']} workers"
+    if options["worker_class"] == "gthread":
+        workers += f" × {options['threads']} threads"
+    connections = "kept-alive connections" if options["keep_alive"] else "a connection per request"
+    return f"{workers}, {connections}"
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -379,7 +401,7 @@ def _free_port() -> int:
 class Command(BaseCommand):
     help = (
         "Serve the portal with gunicorn and measure 'my records' and record submit against a "
-        "trivial view (requests/s, p50, p95) with concurrent keep-alive clients."
+        "trivial view (requests/s, p50, p95) with concurrent clients."
     )
 
     def add_arguments(self, parser):
@@ -389,23 +411,33 @@ class Command(BaseCommand):
             "--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers"
         )
         parser.add_argument(
-            "--threads", type=int, default=1, help="threads per gunicorn worker (gthread)"
+            "--worker-class",
+            choices=["sync", "gthread"],
+            default="sync",
+            help="gunicorn worker class (sync: gunicorn's default, as the deployment guide has it)",
+        )
+        parser.add_argument(
+            "--threads", type=int, default=1, help="threads per gunicorn worker (gthread only)"
+        )
+        parser.add_argument(
+            "--keep-alive",
+            action="store_true",
+            help="each client keeps one connection open, instead of one per request",
         )
         parser.add_argument("--warmup", type=float, default=2.0, help="seconds not measured")
 
     def handle(self, *args, **options):
+        if options["keep_alive"] and options["worker_class"] == "sync":
+            raise CommandError(
+                "--keep-alive needs --worker-class gthread: sync workers close every connection."
+            )
         if connection.vendor == "sqlite":
             self.stderr.write(
                 "Warning: SQLite serialises writes; measure on PostgreSQL (DATABASE_URL)."
             )
         fixture = ensure_fixture(self.stdout, volunteers=options["clients"])
-        if fixture.created and connection.vendor == "postgresql":
-            # Rows just loaded: the planner gets the statistics autovacuum keeps on a table
-            # in use, rather than guess (a guess can make the rules' read scan the table).
-            from apps.service_records.models import ServiceRecord
-
-            with connection.cursor() as cursor:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(ServiceRecord._meta.db_table)}")
+        if connection.vendor == "postgresql":
+            self._tidy_tables()
         sessions = [make_session(volunteer) for volunteer in fixture.volunteers]
         port = _free_port()
         server, workdir = self._start_gunicorn(port, options)
@@ -413,7 +445,7 @@ class Command(BaseCommand):
         clients = []
         try:
             self._wait_until_up(port, server)
-            clients = [Client(port, key) for key in sessions]
+            clients = [Client(port, key, keep_alive=options["keep_alive"]) for key in sessions]
             results = self._measure(clients, fixture, options)
             checks = self._wait_for_checks(fixture, worker)
         finally:
@@ -425,6 +457,21 @@ class Command(BaseCommand):
             shutil.rmtree(workdir, ignore_errors=True)
             self._clean_up(fixture, sessions)
         return self._report(results, options, checks)
+
+    def _tidy_tables(self) -> None:
+        """The tables a run reads and writes, as autovacuum keeps them on a server in use: no
+        dead rows left by earlier runs (or by anything else, where autovacuum is off), and
+        statistics for rows just loaded, so the planner does not guess (a guess can make the
+        rules' read scan the table)."""
+        from django.contrib.sessions.models import Session
+
+        from apps.core.models import AuditEntry
+        from apps.service_records.models import ServiceRecord
+
+        tables = [m._meta.db_table for m in (ServiceRecord, Session, AuditEntry)]
+        with connection.cursor() as cursor:
+            for table in tables:
+                cursor.execute(f"VACUUM (ANALYZE) {connection.ops.quote_name(table)}")
 
     # gunicorn ------------------------------------------------------------------------------
 
@@ -452,7 +499,7 @@ class Command(BaseCommand):
             "--workers",
             str(options["workers"]),
             "--worker-class",
-            "gthread",
+            options["worker_class"],
             "--threads",
             str(options["threads"]),
             "--keep-alive",
@@ -463,8 +510,7 @@ class Command(BaseCommand):
             str(settings.BASE_DIR),
         ]
         self.stdout.write(
-            f"gunicorn on 127.0.0.1:{port}: {options['workers']} workers × "
-            f"{options['threads']} threads; database {connection.vendor}"
+            f"gunicorn on 127.0.0.1:{port}: {_serving(options)}; database {connection.vendor}"
         )
         server = subprocess.Popen(command, env=env, start_new_session=True)
         return server, workdir
@@ -625,8 +671,7 @@ class Command(BaseCommand):
         lines = [
             "",
             f"{options['clients']} clients, {options['duration']:g} s each, "
-            f"{options['workers']} gunicorn workers × {options['threads']} threads, "
-            f"database {connection.vendor}",
+            f"gunicorn {_serving(options)}, database {connection.vendor}",
             f"{'scenario':<34}{'req/s':>9}{'share':>8}{'p50 ms':>9}{'p95 ms':>9}"
             f"{'errors':>8}  verdict",
         ]
