@@ -69,9 +69,9 @@ class DeferredModelChoiceField(forms.ModelChoiceField):
 
     iterator = _DeferredChoices
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, queryset=None, **kwargs):
         self.queryset_factory = None
-        super().__init__(None, *args, **kwargs)
+        super().__init__(queryset, **kwargs)
 
     def __deepcopy__(self, memo):
         result = super().__deepcopy__(memo)
@@ -86,7 +86,7 @@ class DeferredModelChoiceField(forms.ModelChoiceField):
     queryset = property(_get_queryset, forms.ModelChoiceField._set_queryset)
 
 
-class LookupChoiceField(forms.ModelChoiceField):
+class LookupChoiceField(DeferredModelChoiceField):
     """A choice of rows listed from its queryset, but checked, when posted, with
     ``lookup(value)`` (the row, or None when it is not a valid choice): an answer kept in
     memory or in the shared cache, instead of a query on every submit. The lookup must admit
@@ -218,9 +218,7 @@ def _member_team(user, value):
 class RecordForm(RecordTimesForm):
     """A volunteer logs their own service (new or corrected)."""
 
-    team = LookupChoiceField(
-        label=gettext_lazy("Team"), queryset=Team.objects.none(), required=False
-    )
+    team = LookupChoiceField(label=gettext_lazy("Team"), required=False)
     care_recipient = DeferredModelChoiceField(
         label=gettext_lazy("Household I am paired with"),
         required=False,
@@ -247,7 +245,8 @@ class RecordForm(RecordTimesForm):
     def __init__(self, *args, user, record=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.record = record
-        self.fields["team"].queryset = my_active_teams(user)
+        # Listed from the database for the page; a posted choice is looked up instead.
+        self.fields["team"].queryset_factory = lambda: my_active_teams(user)
         self.fields["team"].lookup = lambda value: _member_team(user, value)
         if record is not None:
             # A record stays with the team it was logged for.
