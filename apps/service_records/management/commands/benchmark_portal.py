@@ -20,7 +20,9 @@ What it does:
 * signs in by writing a session row per client and sending its cookie; gets a CSRF token
   from the record form the way a browser does;
 * runs ``--clients`` threads (standard library ``http.client``) for ``--duration`` seconds
-  per scenario and prints requests/s, p50 and p95. Each request comes on a connection of its
+  per scenario, in ``--rounds`` turns (trivial, my records, submit, trivial, …: a machine
+  whose speed drifts during the run, as a shared one does, weighs on every scenario alike),
+  and prints requests/s, p50 and p95. Each request comes on a connection of its
   own, as nginx's ``proxy_pass`` sends them to gunicorn in the guide's configuration (no
   upstream keep-alive): gunicorn's workers then take requests from one queue, in turn. With
   ``--keep-alive`` each client keeps one connection instead, which a gunicorn worker serves
@@ -325,6 +327,18 @@ class Result:
     latencies: list[float]
     first_error: str = ""
 
+    @classmethod
+    def combined(cls, parts: list[Result]) -> Result:
+        """One scenario's rounds as one result."""
+        return cls(
+            parts[0].name,
+            sum(p.requests for p in parts),
+            sum(p.errors for p in parts),
+            sum(p.seconds for p in parts),
+            list(itertools.chain.from_iterable(p.latencies for p in parts)),
+            next((p.first_error for p in parts if p.first_error), ""),
+        )
+
     @property
     def rate(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
@@ -424,9 +438,18 @@ class Command(BaseCommand):
             action="store_true",
             help="each client keeps one connection open, instead of one per request",
         )
+        parser.add_argument(
+            "--rounds",
+            type=int,
+            default=3,
+            help="the scenarios take turns this many times, each for its share of --duration, "
+            "so that a machine slowing down or speeding up meanwhile weighs on all of them alike",
+        )
         parser.add_argument("--warmup", type=float, default=2.0, help="seconds not measured")
 
     def handle(self, *args, **options):
+        if options["rounds"] < 1 or options["duration"] <= 0 or options["clients"] < 1:
+            raise CommandError("--rounds and --clients must be at least 1, --duration above 0.")
         if options["keep_alive"] and options["worker_class"] == "sync":
             raise CommandError(
                 "--keep-alive needs --worker-class gthread: sync workers close every connection."
@@ -576,7 +599,7 @@ class Command(BaseCommand):
                 raise CommandError("No CSRF token on the record form.")
             tokens[id(client)] = match.group(1).decode()
 
-        rough = (options["duration"] + options["warmup"]) * 2000  # generous upper bound
+        rough = (options["duration"] + options["warmup"] * options["rounds"]) * 2000  # generous
         days = free_days(fixture.volunteers, count=int(rough // SLOTS_PER_DAY) + 2)
         slots = itertools.count()
         slot_lock = threading.Lock()
@@ -627,15 +650,18 @@ class Command(BaseCommand):
             ("my records (record-list)", get(list_path)),
             ("record submit (POST record-new)", submit),
         ]
-        results = []
-        for name, call in scenarios:
-            self.stdout.write(f"… {name}")
-            results.append(
-                run_scenario(
-                    name, clients, call, seconds=options["duration"], warmup=options["warmup"]
+        rounds = options["rounds"]
+        parts: dict[str, list[Result]] = {name: [] for name, _call in scenarios}
+        for number in range(rounds):
+            for name, call in scenarios:
+                self.stdout.write(f"… {name} (round {number + 1} of {rounds})")
+                warmup = options["warmup"] if number == 0 else min(options["warmup"], 0.5)
+                parts[name].append(
+                    run_scenario(
+                        name, clients, call, seconds=options["duration"] / rounds, warmup=warmup
+                    )
                 )
-            )
-        return results
+        return [Result.combined(rounds) for rounds in parts.values()]
 
     def _wait_for_checks(self, fixture, worker, *, timeout: float = 60.0) -> str:
         """How long the worker took, after the last submit, to check every submitted record:
