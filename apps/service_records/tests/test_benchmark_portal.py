@@ -32,10 +32,16 @@ def test_bad_options_are_refused_before_anything_is_made(options, message):
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keeps a connection open unless asked to close it
-    seen: list = []
+    seen: list = []  # (which connection, its Connection header) per request
+    connections = 0
+
+    def setup(self):  # once per connection
+        super().setup()
+        type(self).connections += 1
+        self.number = type(self).connections
 
     def do_GET(self):
-        self.seen.append((id(self.connection), self.headers.get("Connection")))
+        self.seen.append((self.number, self.headers.get("Connection")))
         body = b"ok"
         self.send_response(200)
         self.send_header("Content-Length", str(len(body)))
@@ -50,6 +56,7 @@ class _Recorder(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def recorder():
     _Recorder.seen = []
+    _Recorder.connections = 0
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -64,7 +71,7 @@ def test_a_client_opens_a_connection_per_request_as_the_proxy_does(recorder):
         assert client.request("GET", "/") == (200, b"ok")
     client.close()
     assert [header for _conn, header in _Recorder.seen] == ["close"] * 3
-    assert len({conn for conn, _header in _Recorder.seen}) == 3
+    assert [conn for conn, _header in _Recorder.seen] == [1, 2, 3]
     assert client.cookies["messages"] == "abc"  # cookies carry over from one to the next
 
 
@@ -74,7 +81,7 @@ def test_a_kept_alive_client_sends_every_request_on_one_connection(recorder):
         assert client.request("GET", "/") == (200, b"ok")
     client.close()
     assert [header for _conn, header in _Recorder.seen] == [None] * 3
-    assert len({conn for conn, _header in _Recorder.seen}) == 1
+    assert [conn for conn, _header in _Recorder.seen] == [1, 1, 1]
 
 
 def test_the_rounds_of_a_scenario_add_up():
