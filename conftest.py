@@ -110,12 +110,37 @@ def _reference_data_after_flushes(request):
     the ids of rows the flush deleted.
     """
     if not _is_transactional(request):
+        yield
         return
     if {"transactional_db", "live_server"} & set(request.fixturenames):
         request.getfixturevalue("transactional_db")
     else:
         request.getfixturevalue("_django_db_helper")
     _restore_reference_data()
+    _ledger_delete_guard(on=True)
+    yield
+    # Torn down before the database fixture, so the flush that follows can empty the ledger.
+    _ledger_delete_guard(on=False)
+
+
+def _ledger_delete_guard(*, on: bool) -> None:
+    """SQLite's flush empties tables with DELETE, which the points ledger's append-only
+    trigger refuses (PostgreSQL's flush truncates, which row triggers do not see): the trigger
+    is set aside for the flush at the end of a transactional test and put back before the
+    next test."""
+    import importlib
+
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        if on:
+            migration = importlib.import_module("apps.points.migrations.0002_entries_append_only")
+            delete_guard = next(sql for sql in migration.SQLITE_UP if "no_delete" in sql)
+            cursor.execute(delete_guard.replace("CREATE TRIGGER", "CREATE TRIGGER IF NOT EXISTS"))
+        else:
+            cursor.execute("DROP TRIGGER IF EXISTS points_entry_no_delete")
 
 
 def _restore_reference_data() -> None:
@@ -138,6 +163,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     put the data migrations' rows back once, before any test."""
     with django_db_blocker.unblock():
         _restore_reference_data()
+        _ledger_delete_guard(on=True)  # a kept database may have ended with a flush
 
 
 @pytest.fixture

@@ -65,3 +65,23 @@ def entry_record(entry):
     from apps.service_records.models import ServiceRecord
 
     return ServiceRecord.objects.get(pk=entry.source_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_with_real_commits_may_post_points(volunteer):
+    # Committed entries, and still append-only; the flush after this test empties the ledger
+    # (on SQLite the fixtures set the delete trigger aside for it).
+    rule(RuleKind.HOUR, 1)
+    entry = services.points_post_for_record(record=make_record(volunteer, code="environment"))[0]
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        entry.delete()
+    assert PointsEntry.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_test_finds_the_ledger_empty_and_still_guarded(volunteer):
+    assert not PointsEntry.objects.exists()
+    rule(RuleKind.HOUR, 1)
+    entry = services.points_post_for_record(record=make_record(volunteer, code="environment"))[0]
+    with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+        PointsEntry.objects.filter(pk=entry.pk).delete()
