@@ -117,10 +117,19 @@ def _reference_data_after_flushes(request):
     else:
         request.getfixturevalue("_django_db_helper")
     _restore_reference_data()
-    _ledger_delete_guard(on=True)
+    sqlite = _on_sqlite()  # now: a test may pretend to be on another database
+    if sqlite:
+        _ledger_delete_guard(on=True)
     yield
     # Torn down before the database fixture, so the flush that follows can empty the ledger.
-    _ledger_delete_guard(on=False)
+    if sqlite:
+        _ledger_delete_guard(on=False)
+
+
+def _on_sqlite() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "sqlite"
 
 
 def _ledger_delete_guard(*, on: bool) -> None:
@@ -132,8 +141,6 @@ def _ledger_delete_guard(*, on: bool) -> None:
 
     from django.db import connection
 
-    if connection.vendor != "sqlite":
-        return
     with connection.cursor() as cursor:
         if on:
             migration = importlib.import_module("apps.points.migrations.0002_entries_append_only")
@@ -163,7 +170,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
     put the data migrations' rows back once, before any test."""
     with django_db_blocker.unblock():
         _restore_reference_data()
-        _ledger_delete_guard(on=True)  # a kept database may have ended with a flush
+        if _on_sqlite():
+            _ledger_delete_guard(on=True)  # a kept database may have ended with a flush
 
 
 @pytest.fixture
