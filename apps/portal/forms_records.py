@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.categories import active_category
 from apps.accounts.models import ServiceCategory, User
 from apps.care.models import CareRecipient, RecipientPairing
-from apps.teams.models import Team, TeamMembership, TeamMembershipStatus, TeamRole
-from apps.teams.selectors import active_teams_of
+from apps.teams.models import TeamMembership, TeamMembershipStatus, TeamRole
+from apps.teams.selectors import active_teams_of, member_teams
 
 #: Where the services' field names land on these forms.
 SERVICE_FIELDS = {
@@ -194,21 +194,12 @@ class RecordTimesForm(forms.Form):
 
 
 def my_active_teams(user):
-    # The organisation comes along: a record logged for a team belongs to its organisation.
-    return (
-        Team.objects.filter(
-            is_active=True,
-            memberships__user=user,
-            memberships__status=TeamMembershipStatus.ACTIVE,
-        )
-        .select_related("organization")
-        .order_by("name")
-    )
+    return member_teams(user).order_by("name")
 
 
 def _member_team(user, value):
-    """The active team with this id that the user is an active member of, or None: the same
-    teams as ``my_active_teams``, kept between requests with the user's scope."""
+    """The active team with this id that the user is an active member of, or None: the teams
+    the page lists (``member_teams``), kept between requests with the user's scope."""
     try:
         return active_teams_of(user).get(int(value))
     except (TypeError, ValueError):

@@ -171,19 +171,24 @@ def user_can_view_team_admin(*, user, team: Team) -> bool:
     )
 
 
-def _read_active_teams(user) -> dict[int, Team]:
-    teams = Team.objects.filter(
+def member_teams(user) -> QuerySet:
+    """The active teams the user is an active member of, with their organisations (a record
+    logged for a team belongs to its organisation)."""
+    return Team.objects.filter(
         is_active=True,
         memberships__user=user,
         memberships__status=TeamMembershipStatus.ACTIVE,
     ).select_related("organization")
-    return {team.pk: team for team in teams}
+
+
+def _read_active_teams(user) -> dict[int, Team]:
+    return {team.pk: team for team in member_teams(user)}
 
 
 def active_teams_of(user) -> dict[int, Team]:
-    """The active teams the user is an active member of (id -> team, with its organisation),
-    kept between requests with the user's scope: logging service asks for them every time,
-    and any change to a team or a membership starts afresh (``apps.teams.apps``)."""
+    """``member_teams`` as id -> team, kept between requests with the user's scope: logging
+    service asks for them every time, and any change to a team or a membership starts afresh
+    (``apps.teams.apps``)."""
     if not getattr(user, "is_authenticated", False):
         return {}
     return shared_for_user(user, "teams", _read_active_teams)
