@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.categories import active_category
 from apps.accounts.models import ServiceCategory, User
 from apps.care.models import CareRecipient, RecipientPairing
-from apps.teams.models import TeamMembership, TeamMembershipStatus, TeamRole
-from apps.teams.selectors import active_teams_of, member_teams
+from apps.teams.models import Team, TeamMembership, TeamMembershipStatus, TeamRole
+from apps.teams.selectors import member_teams
 
 #: Where the services' field names land on these forms.
 SERVICE_FIELDS = {
@@ -197,19 +197,32 @@ def my_active_teams(user):
     return member_teams(user).order_by("name")
 
 
-def _member_team(user, value):
-    """The active team with this id that the user is an active member of, or None: the teams
-    the page lists (``member_teams``), kept between requests with the user's scope."""
-    try:
-        return active_teams_of(user).get(int(value))
-    except (TypeError, ValueError):
-        return None
+class PostedTeamField(DeferredModelChoiceField):
+    """The volunteer's teams, listed from the database for the page; a posted choice is only
+    read as a team's id here. Whether the volunteer may log service for it is the record
+    service's rule, checked in the statement that locks the volunteer
+    (``service_records.services.service_record_submit``), so a submit asks nothing more."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            pk = int(str(value).strip())
+        except ValueError:
+            pk = 0
+        if pk <= 0:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return Team(pk=pk)
 
 
 class RecordForm(RecordTimesForm):
     """A volunteer logs their own service (new or corrected)."""
 
-    team = LookupChoiceField(label=gettext_lazy("Team"), required=False)
+    team = PostedTeamField(label=gettext_lazy("Team"), required=False)
     care_recipient = DeferredModelChoiceField(
         label=gettext_lazy("Household I am paired with"),
         required=False,
@@ -236,9 +249,7 @@ class RecordForm(RecordTimesForm):
     def __init__(self, *args, user, record=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.record = record
-        # Listed from the database for the page; a posted choice is looked up instead.
         self.fields["team"].queryset_factory = lambda: my_active_teams(user)
-        self.fields["team"].lookup = lambda value: _member_team(user, value)
         if record is not None:
             # A record stays with the team it was logged for.
             del self.fields["team"]
@@ -253,8 +264,6 @@ class RecordForm(RecordTimesForm):
         fields = super().record_fields()
         fields["team"] = self.cleaned_data.get("team") if "team" in self.fields else None
         fields["care_recipient"] = self.cleaned_data.get("care_recipient")
-        if fields["team"] is not None:
-            fields["organization"] = fields["team"].organization
         team = fields["team"] or (self.record.team if self.record is not None else None)
         if not fields["responsible_person"] and team is not None:
             leader = (

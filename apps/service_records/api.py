@@ -24,7 +24,7 @@ from apps.activities.models import Activity
 from apps.care.models import CareRecipient
 from apps.communities.models import Community
 from apps.core.scoping import user_can_manage
-from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
+from apps.teams.selectors import member_teams
 
 from . import selectors, services
 from .checks import flag_reason
@@ -140,10 +140,7 @@ class ScopedChoice(serializers.PrimaryKeyRelatedField):
 
 
 def _my_teams(user):
-    member_of = TeamMembership.objects.filter(user=user, status=TeamMembershipStatus.ACTIVE).values(
-        "team_id"
-    )
-    return Team.objects.filter(pk__in=member_of)
+    return member_teams(user)
 
 
 class RecordFieldsSerializer(serializers.Serializer):

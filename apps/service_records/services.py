@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from apps.core.services import audit_log
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
+from apps.teams.selectors import member_team_organization_sql
 
 from . import signals, tasks
 from .checks import content_fingerprint, refresh_flags
@@ -43,25 +44,41 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
-def _lock_volunteer(volunteer) -> None:
+def _lock_volunteer(volunteer, *, member_of=None) -> int | None:
     """Lock the volunteer's row until the transaction ends: the row lock imports take too.
+
+    With ``member_of`` (a team), the same statement answers the team's organisation when the
+    volunteer is an active member of the active team (``teams.selectors.member_teams``), and
+    None otherwise: checked under the lock, so a membership ended meanwhile is seen, and
+    without a round trip of its own.
 
     "No key" lets other transactions still insert rows that refer to the volunteer (an
     audit entry, a notification) meanwhile. Written out: the ORM spent ten times longer
     compiling this statement than the database spent running it. SQLite has no row locks
     (it serialises writers), as ``select_for_update`` knows too.
     """
-    if not connection.features.has_select_for_update:
-        return
-    model = get_user_model()
-    quote = connection.ops.quote_name
-    no_key = "NO KEY " if connection.features.has_select_for_no_key_update else ""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT 1 FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.pk.column)} = %s FOR {no_key}UPDATE",
-            [volunteer.pk],
+    params: list = []
+    answer = "1"
+    if member_of is not None:
+        member_sql, params = member_team_organization_sql(volunteer.pk, member_of.pk)
+        answer = f"({member_sql})"
+    if connection.features.has_select_for_update:
+        model = get_user_model()
+        quote = connection.ops.quote_name
+        no_key = "NO KEY " if connection.features.has_select_for_no_key_update else ""
+        sql = (
+            f"SELECT {answer} FROM {quote(model._meta.db_table)} "
+            f"WHERE {quote(model._meta.pk.column)} = %s FOR {no_key}UPDATE"
         )
+        params = [*params, volunteer.pk]
+    elif member_of is not None:
+        sql = f"SELECT {answer}"
+    else:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if member_of is not None and row else None
 
 
 def lock_record(record: ServiceRecord) -> ServiceRecord:
@@ -136,18 +153,24 @@ def service_record_submit(
     now: datetime.datetime | None = None,
 ) -> ServiceRecord:
     """Record one service. Raises ValidationError (per field) when a recording rule is broken,
-    with nothing saved. ``photos`` are uploaded files, checked and stored as evidence."""
+    with nothing saved. ``photos`` are uploaded files, checked and stored as evidence.
+
+    Volunteers log their own service (``SELF_REPORTED``) only for a team they are an active
+    member of, and only while it is active; ``team`` may then be a bare ``Team(pk=...)``, as
+    the portal's form posts it: it is checked here, under the volunteer's lock."""
     photos = validate_photos(photos)
-    _lock_volunteer(volunteer)
+    own_team = team if source == RecordSource.SELF_REPORTED else None
+    own_team_organization_id = _lock_volunteer(volunteer, member_of=own_team)
     duration_minutes = _duration(started_at, ended_at, duration_minutes)
     activity_name = (activity_name or "").strip()
     content = (content or "").strip()
     place = (place or "").strip()
     responsible_person = (responsible_person or "").strip()
-    if team is not None and organization is None:
-        organization = team.organization
+    organization_id = organization.pk if organization is not None else None
+    if team is not None and organization_id is None:
+        organization_id = own_team_organization_id if own_team is not None else team.organization_id
     if activity is not None:
-        organization = organization or activity.organization
+        organization_id = organization_id or activity.organization_id
         team = team or activity.team
         community = community or activity.community
         if not responsible_person and activity.responsible_id:
@@ -161,6 +184,13 @@ def service_record_submit(
             "category": category,
         }
     )
+    if own_team is not None and own_team_organization_id is None:
+        missing["team"] = [
+            ValidationError(
+                _("You can log service only for an active team you are an active member of."),
+                code="invalid_choice",
+            )
+        ]
     if missing:
         raise ValidationError(missing)
     result = check_record(
@@ -181,7 +211,7 @@ def service_record_submit(
         duration_minutes=duration_minutes,
         place=place[:255],
         content=content,
-        organization=organization,
+        organization_id=organization_id,
         responsible_person=responsible_person[:64],
         team=team,
         activity=activity,

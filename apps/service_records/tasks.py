@@ -43,8 +43,10 @@ def run_import(job_id: int) -> str:
 
 #: The value under ``SWEEP_QUEUED_KEY`` is when the queued sweep starts (``time.time()``).
 #: A process that has seen it skips the cache until this long before then: the sweep has
-#: surely not started, and will find a record committed now. The margin is for clocks.
-SWEEP_MARGIN_SECONDS = SWEEP_DELAY_SECONDS / 2
+#: surely not started, and will find a record committed now. The margin is for clocks (one
+#: site's machines, kept by NTP, agree within milliseconds); were one further off, a record
+#: it committed would wait for the next sweep, or the beat's, and nothing would be lost.
+SWEEP_MARGIN_SECONDS = 0.25
 _seen = {"due": float("-inf")}  # when the latest sweep this process knows of starts
 
 

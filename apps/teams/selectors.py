@@ -1,9 +1,12 @@
 """Reads with rules on teams: the directory, rosters, and a volunteer's own teams."""
 
+import functools
+
+from django.db import connection
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
-from apps.core.scoping import get_user_scope, shared_for_user
+from apps.core.scoping import get_user_scope
 from apps.organizations.models import paths_q
 
 from .models import LEADING_ROLES, Team, TeamMembership, TeamMembershipStatus, TeamRole
@@ -181,14 +184,22 @@ def member_teams(user) -> QuerySet:
     ).select_related("organization")
 
 
-def _read_active_teams(user) -> dict[int, Team]:
-    return {team.pk: team for team in member_teams(user)}
+#: Stand-ins for a user's and a team's id while ``member_teams`` is compiled: no row has them.
+_SOME_USER, _SOME_TEAM = -2_000_000_001, -2_000_000_002
 
 
-def active_teams_of(user) -> dict[int, Team]:
-    """``member_teams`` as id -> team, kept between requests with the user's scope: logging
-    service asks for them every time, and any change to a team or a membership starts afresh
-    (``apps.teams.apps``)."""
-    if not getattr(user, "is_authenticated", False):
-        return {}
-    return shared_for_user(user, "teams", _read_active_teams)
+@functools.cache
+def _member_team_organization(vendor: str) -> tuple[str, tuple]:
+    teams = member_teams(_SOME_USER).filter(pk=_SOME_TEAM).order_by()
+    sql, params = teams.values("organization_id").query.sql_with_params()
+    return sql, tuple(params)
+
+
+def member_team_organization_sql(user_id: int, team_id: int) -> tuple[str, list]:
+    """A query (SQL and parameters) answering the team's organisation when the user is an
+    active member of the active team, and nothing otherwise: ``member_teams``, compiled once
+    per process, to be asked inside another statement (logging service asks it in the
+    statement that locks the volunteer, ``service_records.services``)."""
+    sql, params = _member_team_organization(connection.vendor)
+    swap = {_SOME_USER: user_id, _SOME_TEAM: team_id}
+    return sql, [swap.get(value, value) if type(value) is int else value for value in params]

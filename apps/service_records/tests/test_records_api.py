@@ -16,6 +16,7 @@ from apps.service_records.models import (
     ServiceRecord,
 )
 from apps.service_records.tests.helpers import at, category, make_record, photo
+from apps.teams.models import Team
 from conftest import zh
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +60,17 @@ def test_a_volunteer_cannot_report_for_a_team_they_are_not_in(api_as, recworld):
     before = _state()
     response = api_as(recworld.cast.volunteer).post(
         URL, {**report(), "team": recworld.other_team.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "team" in response.json()
+    assert _state() == before
+
+
+def test_a_volunteer_cannot_report_for_their_team_once_it_is_deactivated(api_as, recworld):
+    Team.objects.filter(pk=recworld.team.pk).update(is_active=False)
+    before = _state()
+    response = api_as(recworld.cast.volunteer).post(
+        URL, {**report(), "team": recworld.team.pk}, format="json"
     )
     assert response.status_code == 400
     assert "team" in response.json()

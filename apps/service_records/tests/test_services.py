@@ -6,8 +6,9 @@ from django.utils import translation
 
 from apps.core.models import AuditEntry
 from apps.service_records import services, signals
-from apps.service_records.models import Evidence, RecordStatus, ServiceRecord
+from apps.service_records.models import Evidence, RecordSource, RecordStatus, ServiceRecord
 from apps.service_records.tests.helpers import NOW, at, category, make_record, photo
+from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
 from conftest import zh
 
 pytestmark = pytest.mark.django_db
@@ -356,3 +357,71 @@ def test_attendance_overlapping_a_record_is_refused(volunteer, tree):
         attendance_completed.send(sender=Signup, signup=signup, actor=volunteer)
     assert "started_at" in caught.value.message_dict
     assert ServiceRecord.objects.count() == 1
+
+
+# The team of a record volunteers log themselves --------------------------------------------------
+
+
+def test_a_volunteer_logs_service_for_their_team_given_by_id_only(recworld):
+    w = recworld
+    record = submit(
+        w.cast.volunteer,
+        team=Team(pk=w.team.pk),
+        started_at=at("2026-11-12", 14),
+        ended_at=at("2026-11-12", 15),
+    )
+    record.refresh_from_db()
+    assert record.team == w.team
+    assert record.organization == w.team.organization  # the statement that checked it told
+
+
+@pytest.mark.parametrize("case", ["not a member", "left", "team deactivated", "no such team"])
+def test_a_volunteer_may_not_log_service_for_a_team_they_do_not_serve_in(recworld, case):
+    w = recworld
+    team = w.team
+    if case == "not a member":
+        team = Team.objects.create(organization=w.team.organization, name="别的服务队")
+    elif case == "left":
+        TeamMembership.objects.filter(team=w.team, user=w.cast.volunteer).update(
+            status=TeamMembershipStatus.LEFT
+        )
+    elif case == "team deactivated":
+        Team.objects.filter(pk=w.team.pk).update(is_active=False)
+    else:
+        team = Team(pk=987654)
+    before = _state()
+    with pytest.raises(ValidationError) as refused:
+        submit(
+            w.cast.volunteer,
+            team=team,
+            started_at=at("2026-11-12", 14),
+            ended_at=at("2026-11-12", 15),
+        )
+    errors = refused.value.error_dict["team"]
+    assert [error.code for error in errors] == ["invalid_choice"]
+    assert zh("You can log service only for an active team you are an active member of.") in (
+        errors[0].messages
+    )
+    assert _state() == before
+
+
+def test_a_leader_entry_is_not_held_to_the_volunteers_own_teams(recworld):
+    """Records entered by a leader or made by check-in follow the activity's or the leader's
+    team; the rule is for what volunteers log themselves."""
+    w = recworld
+    other = Team.objects.create(organization=w.team.organization, name="别的服务队")
+    record = services.service_record_submit(
+        actor=w.cast.team_leader,
+        volunteer=w.cast.volunteer,
+        activity_name="陪伴独居老人",
+        category=category(),
+        started_at=at("2026-11-12", 14),
+        ended_at=at("2026-11-12", 15),
+        place="桂园社区",
+        content="上门陪伴聊天",
+        responsible_person="李明",
+        team=other,
+        source=RecordSource.LEADER,
+        now=NOW,
+    )
+    assert record.team == other and record.organization_id == other.organization_id
