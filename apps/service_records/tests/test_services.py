@@ -410,18 +410,11 @@ def test_a_leader_entry_is_not_held_to_the_volunteers_own_teams(recworld):
     team; the rule is for what volunteers log themselves."""
     w = recworld
     other = Team.objects.create(organization=w.team.organization, name="别的服务队")
-    record = services.service_record_submit(
-        actor=w.cast.team_leader,
-        volunteer=w.cast.volunteer,
-        activity_name="陪伴独居老人",
-        category=category(),
-        started_at=at("2026-11-12", 14),
-        ended_at=at("2026-11-12", 15),
-        place="桂园社区",
-        content="上门陪伴聊天",
-        responsible_person="李明",
+    record = submit(
+        w.cast.volunteer,
         team=other,
         source=RecordSource.LEADER,
-        now=NOW,
+        started_at=at("2026-11-12", 14),
+        ended_at=at("2026-11-12", 15),
     )
     assert record.team == other and record.organization_id == other.organization_id
