@@ -210,7 +210,7 @@ class PostedTeamField(DeferredModelChoiceField):
             pk = int(str(value).strip())
         except ValueError:
             pk = 0
-        if pk <= 0:
+        if not 0 < pk < 2**63:  # ids are positive 64-bit integers (``BigAutoField``)
             raise ValidationError(
                 self.error_messages["invalid_choice"],
                 code="invalid_choice",
