@@ -230,6 +230,9 @@ def service_record_submit(
     if now is not None:
         record.created_at = now
     record.save()
+    if own_team is not None:
+        # It may be a bare Team(pk=...): the caller reads the real team, if ever, from the row.
+        ServiceRecord._meta.get_field("team").delete_cached_value(record)
     if photos:
         store_photos(actor=actor, record=record, photos=photos)
     audit_log(

@@ -370,6 +370,7 @@ def test_a_volunteer_logs_service_for_their_team_given_by_id_only(recworld):
         started_at=at("2026-11-12", 14),
         ended_at=at("2026-11-12", 15),
     )
+    assert record.team.name == w.team.name  # the record's team, not the bare one given
     record.refresh_from_db()
     assert record.team == w.team
     assert record.organization == w.team.organization  # the statement that checked it told
