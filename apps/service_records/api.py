@@ -139,10 +139,6 @@ class ScopedChoice(serializers.PrimaryKeyRelatedField):
         return self.choices_for(self.context["request"].user)
 
 
-def _my_teams(user):
-    return member_teams(user)
-
-
 class RecordFieldsSerializer(serializers.Serializer):
     activity_name = serializers.CharField(max_length=128, label=gettext_lazy("activity name"))
     category = serializers.PrimaryKeyRelatedField(
@@ -173,7 +169,7 @@ class RecordFieldsSerializer(serializers.Serializer):
 
 
 class RecordCreateSerializer(RecordFieldsSerializer):
-    team = ScopedChoice(_my_teams, required=False, allow_null=True, default=None)
+    team = ScopedChoice(member_teams, required=False, allow_null=True, default=None)
     activity = ScopedChoice(
         lambda user: Activity.objects.visible_to(user),
         required=False,
