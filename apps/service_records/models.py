@@ -262,13 +262,17 @@ class ServiceRecord(models.Model):
         return f"{self.activity_name} · {self.service_date:%Y-%m-%d}"
 
     def save(self, *args, **kwargs):
-        if self.started_at:
-            self.service_date = timezone.localtime(self.started_at).date()
+        self.prepare_insert()
         if not self._state.adding and not args and kwargs.get("update_fields") is None:
             # The ratings columns belong to the database: a save of a record read before a
             # rating came in must not write the old count back.
             kwargs["update_fields"] = SAVED_FIELDS
         super().save(*args, **kwargs)
+
+    def prepare_insert(self) -> None:
+        """What every save does before writing (``core.inserts`` calls it too)."""
+        if self.started_at:
+            self.service_date = timezone.localtime(self.started_at).date()
 
     @property
     def hours(self):

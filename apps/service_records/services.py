@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.inserts import insert_audited
 from apps.core.services import audit_log
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
 from apps.teams.selectors import member_team_organization_sql
@@ -229,16 +230,10 @@ def service_record_submit(
     )
     if now is not None:
         record.created_at = now
-    record.save()
-    if own_team is not None:
-        # It may be a bare Team(pk=...): the caller reads the real team, if ever, from the row.
-        ServiceRecord._meta.get_field("team").delete_cached_value(record)
-    if photos:
-        store_photos(actor=actor, record=record, photos=photos)
-    audit_log(
+    insert_audited(
+        record,
         actor=actor,
         action="service_record.submit",
-        target=record,
         details={
             "source": source,
             "late": result.is_late,
@@ -246,6 +241,11 @@ def service_record_submit(
             "photos": len(photos),
         },
     )
+    if own_team is not None:
+        # It may be a bare Team(pk=...): the caller reads the real team, if ever, from the row.
+        ServiceRecord._meta.get_field("team").delete_cached_value(record)
+    if photos:
+        store_photos(actor=actor, record=record, photos=photos)
     check_after_commit(record)
     return record
 

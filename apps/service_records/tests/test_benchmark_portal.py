@@ -94,3 +94,19 @@ def test_the_rounds_of_a_scenario_add_up():
     assert whole.rate == 40.0
     assert whole.first_error == "POST: 400"
     assert whole.p50 == 30.0 and whole.percentile(0.2) == 10.0
+
+
+@pytest.mark.parametrize(
+    ("status", "location", "counts"),
+    [
+        (302, "/records/5/", True),
+        (302, "https://127.0.0.1:8000/records/1234/", True),
+        (302, "/accounts/login/?next=/records/new/", False),  # signed out: no record made
+        (302, "/records/new/", False),
+        (302, "/records/0/", False),
+        (200, "", False),  # the form again, with its errors
+        (403, "", False),
+    ],
+)
+def test_a_submit_counts_only_when_it_leads_to_the_new_record(status, location, counts):
+    assert bench.submitted(status, location) is counts

@@ -52,6 +52,30 @@ def _state():
     return (ServiceRecord.objects.count(), Evidence.objects.count(), AuditEntry.objects.count())
 
 
+# The record and its audit entry -----------------------------------------------------------------
+
+
+def test_a_submit_writes_the_record_and_its_audit_entry_together(volunteer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        record = submit(volunteer)
+    inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"].upper()]
+    # One statement on PostgreSQL (``core.inserts``); the ORM's two elsewhere.
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
+    stored = ServiceRecord.objects.get(pk=record.pk)
+    assert stored.service_date.isoformat() == "2026-11-12"  # the model's own save logic
+    assert record.service_date == stored.service_date
+    # The columns the database fills are read back, not left as placeholders.
+    assert (record.ratings_count, record.rating_stars_total) == (0, 0)
+    assert (stored.created_at, stored.checks_pending) == (NOW, True)
+    entry = AuditEntry.objects.get(action="service_record.submit", target_id=str(record.pk))
+    assert entry.actor == volunteer
+    assert entry.target_repr == str(stored)
+    assert entry.details == {"source": "self_reported", "late": False, "minutes": 120, "photos": 0}
+
+
 # Photos on submit --------------------------------------------------------------------------------
 
 

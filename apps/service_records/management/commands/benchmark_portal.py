@@ -31,12 +31,12 @@ What it does:
   connection after one request); every submit uses
   a new one-minute slot on a day the volunteer has no records, so the recording rules accept
   it (late entries carry a reason);
-* a submit is the POST alone: its answer is a redirect to the new record's page, which the
-  client does not follow (that page is a page of its own, not the submit). It does drop the
-  one-time success message the POST set in the ``messages`` cookie, as a browser's visit to
-  that page would: a client that sent it back would pile up one message per submit, until
-  they overflow into the session and every later request decodes and saves them all, which
-  no browser ever does;
+* a submit is the POST alone: its answer is a redirect to the new record's page (any other
+  answer, a redirect to sign in included, counts as an error), which the client does not
+  follow (that page is a page of its own, not the submit). It does drop the one-time success
+  message the POST set in the ``messages`` cookie, as a browser's visit to that page would: a
+  client that sent it back would pile up one message per submit, until they overflow into the
+  session and every later request decodes and saves them all, which no browser ever does;
 * PASS when each page reaches half the trivial view's throughput and its p95 is under 100 ms.
 
 Requests carry ``X-Forwarded-Proto: https`` (and a matching ``Origin`` for the POSTs), as a
@@ -263,6 +263,14 @@ def make_session(user) -> str:
     return session.session_key
 
 
+def submitted(status: int, location: str) -> bool:
+    """Whether a submit's answer is the redirect to the new record's page (a redirect to sign
+    in, say, is not)."""
+    prefix, _key, suffix = reverse("portal:record-detail", args=[0]).rpartition("0")
+    page = rf"(https?://[^/]+)?{re.escape(prefix)}[1-9][0-9]*{re.escape(suffix)}"
+    return status == 302 and re.fullmatch(page, location) is not None
+
+
 # The clients ------------------------------------------------------------------------------------
 
 
@@ -276,6 +284,7 @@ class Client:
         self.cookies = {settings.SESSION_COOKIE_NAME: session_key}
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         self.origin = f"https://127.0.0.1:{port}"
+        self.location = ""  # the last answer's Location header
 
     def _headers(self, extra=None) -> dict:
         headers = {
@@ -306,6 +315,7 @@ class Client:
             self.connection.request(method, path, body=body, headers=self._headers(extra))
             response = self.connection.getresponse()
         content = response.read()
+        self.location = response.getheader("Location", "")
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -637,11 +647,13 @@ class Command(BaseCommand):
                 }
             )
             status, content = client.request("POST", new_path, body)
-            if status == 302:
+            if submitted(status, client.location):
                 # A browser follows the redirect and the record's page shows the success
                 # message, which clears it; the next submit carries no message back.
                 client.cookies.pop(MESSAGES_COOKIE, None)
                 return True, ""
+            if status == 302:  # signed out, say: not a record
+                return False, f"POST {new_path}: {status} to {client.location}"
             errors = re.findall(rb'invalid-feedback d-block">([^<]+)<', content)
             return False, f"POST {new_path}: {status} {b' | '.join(errors).decode()[:300]}"
 
