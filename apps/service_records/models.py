@@ -233,6 +233,10 @@ class ServiceRecord(models.Model):
         indexes = [
             models.Index(fields=["volunteer", "started_at"]),
             models.Index(fields=["volunteer", "service_date"]),
+            # The recording rules' overlap read (``rules.day_and_overlaps``): the records that
+            # end after a new one starts are the few since then, where those that start before
+            # it ends are the volunteer's whole history.
+            models.Index(fields=["volunteer", "ended_at"], name="record_volunteer_ended"),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["status", "service_date"]),
             # Only the few records waiting for their checks: the sweep finds them here.

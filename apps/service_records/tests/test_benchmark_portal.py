@@ -2,8 +2,14 @@
 front of gunicorn does, and rounds that add up. (The whole run serves gunicorn against the
 configured database and is run by hand; its figures go in the issue's note.)"""
 
+import datetime
 import http.server
+import os
+import subprocess
+import sys
 import threading
+import time
+from urllib.parse import parse_qs, urlencode
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -110,3 +116,128 @@ def test_the_rounds_of_a_scenario_add_up():
 )
 def test_a_submit_counts_only_when_it_leads_to_the_new_record(status, location, counts):
     assert bench.submitted(status, location) is counts
+
+
+@pytest.mark.parametrize(
+    ("minute", "start", "end"),
+    [(0, "00:00", "00:01"), (59, "00:59", "01:00"), (1198, "19:58", "19:59")],
+)
+def test_a_submit_body_is_the_fixed_fields_and_a_one_minute_span(minute, start, end):
+    fixed = urlencode({"place": "基准测试地点", "team": 7})
+    body = bench.submit_body(fixed, datetime.date(2026, 3, 5), minute)
+    assert parse_qs(body, strict_parsing=True) == {
+        "place": ["基准测试地点"],
+        "team": ["7"],
+        "service_date": ["2026-03-05"],
+        "start_time": [start],
+        "end_time": [end],
+    }
+
+
+@pytest.mark.django_db
+def test_the_submits_log_recent_service_after_a_year_of_history():
+    import io
+
+    from django.utils import timezone
+
+    fixture = bench.ensure_fixture(io.StringIO(), volunteers=2)
+    today = timezone.localdate()
+    for volunteer in fixture.volunteers:
+        dates = ServiceRecord.objects.filter(volunteer=volunteer).values_list(
+            "service_date", flat=True
+        )
+        assert len(dates) == bench.SEED_RECORDS
+        assert max(dates) <= today - datetime.timedelta(days=bench.RECENT_DAYS_FREE)
+        assert min(dates) >= today - datetime.timedelta(days=bench.RECENT_DAYS_FREE + 365)
+    days = bench.free_days(fixture.volunteers, count=3)
+    assert days == [today - datetime.timedelta(days=n) for n in (1, 2, 3)]
+    bench.remove_fixture(fixture)
+    assert not ServiceRecord.objects.filter(volunteer__in=fixture.volunteers).exists()
+
+
+def test_the_cpu_of_the_rounds_adds_up_per_request():
+    parts = [
+        bench.Result("submit", 100, 0, 5.0, [0.01] * 100, cpu={"web": 0.5, "database": 0.2}),
+        bench.Result("submit", 300, 0, 5.0, [0.01] * 300, cpu={"web": 1.5, "load": 0.1}),
+    ]
+    whole = bench.Result.combined(parts)
+    assert whole.cpu == {"web": 2.0, "database": 0.2, "load": 0.1}
+    assert whole.cpu_per_request() == pytest.approx({"web": 5.0, "database": 0.5, "load": 0.25})
+    assert bench.Result("empty", 0, 0, 5.0, []).cpu_per_request() == {}
+
+
+def test_the_cpu_table_sets_each_scenario_against_the_first():
+    results = [
+        bench.Result("trivial view", 1000, 0, 5.0, [], cpu={"web": 3.0, "database": 1.0}),
+        bench.Result("record submit", 400, 0, 5.0, [], cpu={"web": 2.4, "database": 0.8}),
+    ]
+    lines = bench.cpu_table(results)
+    assert lines[1].split() == [
+        "scenario",
+        "web",
+        "database",
+        "tasks",
+        "load",
+        "total",
+        "×",
+        "first",
+    ]
+    assert lines[2].split()[-6:] == ["3.00", "1.00", "0.00", "0.00", "4.00", "1.00×"]
+    assert lines[3].split()[-6:] == ["6.00", "2.00", "0.00", "0.00", "8.00", "2.00×"]
+    assert bench.cpu_table([bench.Result("trivial view", 10, 0, 1.0, [])]) == []
+
+
+class _Meter:
+    def __init__(self):
+        self.reads = 0
+
+    def read(self):
+        self.reads += 1
+        return {"at": time.perf_counter()}
+
+    def spent_since(self, before):
+        return {"web": time.perf_counter() - before["at"]}
+
+
+def test_a_scenario_meters_only_the_counted_seconds():
+    meter = _Meter()
+    result = bench.run_scenario(
+        "sleep",
+        [object()],
+        lambda c: (time.sleep(0.01), (True, ""))[1],
+        seconds=0.3,
+        warmup=0.2,
+        meter=meter,
+    )
+    assert meter.reads == 1 and result.requests > 0
+    assert result.cpu["web"] == pytest.approx(0.3, abs=0.05)
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="reads Linux's /proc")
+def test_the_meter_counts_what_each_process_group_spends():
+    busy = (
+        "import time\nend = time.process_time() + 0.4\n"
+        "while time.process_time() < end: pass\ntime.sleep(30)"
+    )
+    idle = "import time; time.sleep(30)"
+    web = subprocess.Popen([sys.executable, "-c", busy], start_new_session=True)
+    tasks = subprocess.Popen([sys.executable, "-c", idle], start_new_session=True)
+    try:
+        meter = bench.CpuMeter(web=web.pid, tasks=tasks.pid)
+        before = meter.read()
+        assert {group for group, _cpu in before.values()} == {"web", "tasks", "load"}
+        deadline = time.monotonic() + 20
+        while bench.process_cpu(web.pid)[1] < 0.4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        spent = meter.spent_since(before)
+        assert spent["web"] >= 0.2
+        assert 0 <= spent["tasks"] < 0.2
+        assert spent["load"] >= 0
+        assert bench.process_cpu(tasks.pid)[0] == tasks.pid  # its own process group
+    finally:
+        for process in (web, tasks):
+            process.kill()
+            process.wait()
+    # A process gone by the second reading is not counted.
+    assert bench.process_cpu(web.pid) is None
+    assert "web" not in meter.spent_since(before)

@@ -352,3 +352,61 @@ def test_the_written_out_read_agrees_with_the_orm(volunteer, team_leader):
                 exclude_pk=exclude,
             )
             assert found == expected, (start, end, exclude)
+
+
+def _index_rows(plan: dict) -> list[int]:
+    """The rows each index scan of a plan (EXPLAIN ANALYZE, JSON) returned."""
+    rows = [plan["Actual Rows"]] if "Index Scan" in plan["Node Type"] else []
+    for child in plan.get("Plans", []):
+        rows += _index_rows(child)
+    return rows
+
+
+@pytest.mark.postgres
+def test_the_overlap_read_does_not_go_through_the_whole_history(volunteer):
+    """A volunteer with a long history logs yesterday's service: the rules' read looks at the
+    records of that day and those ending after the new one starts, not at every earlier record
+    (they all start before it ends)."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.service_records.rules import day_and_overlaps
+
+    first = datetime.date(2026, 3, 1)
+    ServiceRecord.objects.bulk_create(
+        ServiceRecord(
+            volunteer=volunteer,
+            activity_name="陪伴独居老人",
+            category=category(),
+            started_at=at(first + datetime.timedelta(days=n), 9),
+            ended_at=at(first + datetime.timedelta(days=n), 11),
+            service_date=first + datetime.timedelta(days=n),
+            duration_minutes=120,
+            place="桂园社区",
+            content="上门陪伴聊天",
+            responsible_person="李明",
+            source=RecordSource.SELF_REPORTED,
+            status=RecordStatus.APPROVED,
+        )
+        for n in range(240)
+    )
+    make_record(volunteer, start=at("2026-11-15", 8), minutes=60)  # the same day, earlier
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE service_records_servicerecord")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is read whole
+    with CaptureQueriesContext(connection) as read:
+        found = day_and_overlaps(
+            volunteer_id=volunteer.pk,
+            day=datetime.date(2026, 11, 15),
+            started_at=at("2026-11-15", 9),
+            ended_at=at("2026-11-15", 10),
+        )
+    assert found == {"already": 60, "overlaps": 0}
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + read.captured_queries[0]["sql"])
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    rows = _index_rows(plan[0]["Plan"])
+    assert rows and max(rows) <= 2, rows

@@ -5,10 +5,11 @@
 
 What it does:
 
-* makes sure there is one volunteer per client, each with about 500 records across the year,
-  all in one team (creates them if missing, and removes them at the end only if it created
-  them): real people submit their own records, so the submits of different clients do not
-  queue behind one volunteer's row lock;
+* makes sure there is one volunteer per client, each with 500 records over the twelve months
+  up to a month ago, all in one team (creates them if missing, and removes them at the end
+  only if it created them): real people submit their own records, so the submits of
+  different clients do not queue behind one volunteer's row lock; and they log recent
+  service after a history, so the submits take the free days since, newest first;
 * with a broker (``REDIS_URL``, tasks not eager) also starts one Celery worker, so the checks
   against formalism that a submit queues are run on the same machine during the measurement;
 * starts gunicorn on a free local port as the deployment guide runs it (``docs/deployment.md``:
@@ -37,7 +38,11 @@ What it does:
   message the POST set in the ``messages`` cookie, as a browser's visit to that page would: a
   client that sent it back would pile up one message per submit, until they overflow into the
   session and every later request decodes and saves them all, which no browser ever does;
-* PASS when each page reaches half the trivial view's throughput and its p95 is under 100 ms.
+* PASS when each page reaches half the trivial view's throughput and its p95 is under 100 ms;
+* also prints the CPU each scenario costs per request, by who spends it: gunicorn's workers,
+  the database (when it runs on this machine), the Celery worker and these clients. They all
+  share the machine's cores, so a page's share of the trivial view's throughput is about the
+  ratio of their totals, and the table shows where a page's extra cost lies (Linux only).
 
 Requests carry ``X-Forwarded-Proto: https`` (and a matching ``Origin`` for the POSTs), as a
 TLS-terminating proxy in front of gunicorn would send, so a production configuration
@@ -48,6 +53,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import http.client
 import itertools
 import os
@@ -75,6 +81,7 @@ VOLUNTEER_USERNAME = "benchmark_volunteer"
 ORGANIZATION_CODE = "BENCH-ORG"
 TEAM_NAME = "性能基准测试志愿服务队"
 SEED_RECORDS = 500
+RECENT_DAYS_FREE = 30  # no seeded records in the last month: the submits go there
 SUBMIT_NAME = "性能基准测试提交"
 SLOTS_PER_DAY = 600  # one-minute records two minutes apart: 10 hours a day, under the cap
 TRIVIAL_PATH = "/__bench__/trivial"
@@ -176,11 +183,12 @@ def _ensure_records(volunteer, team, created: list, stdout) -> None:
     category = ServiceCategory.objects.filter(is_active=True).first()
     if category is None:
         raise CommandError("No service category: run the migrations first.")
-    today = timezone.localdate()
-    first = datetime.date(today.year, 1, 1)
-    if (today - first).days < 180:  # early in the year: spread over the last twelve months
-        first = today - datetime.timedelta(days=365)
-    days = (today - first).days
+    # A year of history up to a month ago; the submits take the days since (``free_days``),
+    # as people log recent service after all they did before. (The recording rules' reads
+    # then meet the whole history, as they do in use.)
+    last = timezone.localdate() - datetime.timedelta(days=RECENT_DAYS_FREE)
+    first = last - datetime.timedelta(days=365)
+    days = (last - first).days
     statuses = [RecordStatus.APPROVED] * 7 + [RecordStatus.SUBMITTED] * 2
     statuses += [RecordStatus.REJECTED]
     rows = []
@@ -263,12 +271,27 @@ def make_session(user) -> str:
     return session.session_key
 
 
+@functools.cache
+def _record_page() -> re.Pattern:
+    prefix, _key, suffix = reverse("portal:record-detail", args=[0]).rpartition("0")
+    return re.compile(rf"(https?://[^/]+)?{re.escape(prefix)}[1-9][0-9]*{re.escape(suffix)}")
+
+
 def submitted(status: int, location: str) -> bool:
     """Whether a submit's answer is the redirect to the new record's page (a redirect to sign
     in, say, is not)."""
-    prefix, _key, suffix = reverse("portal:record-detail", args=[0]).rpartition("0")
-    page = rf"(https?://[^/]+)?{re.escape(prefix)}[1-9][0-9]*{re.escape(suffix)}"
-    return status == 302 and re.fullmatch(page, location) is not None
+    return status == 302 and _record_page().fullmatch(location) is not None
+
+
+def submit_body(fixed: str, day: datetime.date, minute: int) -> str:
+    """A submit's form data: ``fixed`` (the encoded fields every submit sends alike) and a
+    one-minute span from ``minute`` past midnight on ``day``."""
+    end = minute + 1
+    return (
+        f"{fixed}&service_date={day.isoformat()}"
+        f"&start_time={minute // 60:02d}%3A{minute % 60:02d}"
+        f"&end_time={end // 60:02d}%3A{end % 60:02d}"
+    )
 
 
 # The clients ------------------------------------------------------------------------------------
@@ -336,10 +359,15 @@ class Result:
     seconds: float
     latencies: list[float]
     first_error: str = ""
+    cpu: dict[str, float] = field(default_factory=dict)  # seconds per group (``CpuMeter``)
 
     @classmethod
     def combined(cls, parts: list[Result]) -> Result:
         """One scenario's rounds as one result."""
+        cpu: dict[str, float] = {}
+        for part in parts:
+            for group, seconds in part.cpu.items():
+                cpu[group] = cpu.get(group, 0.0) + seconds
         return cls(
             parts[0].name,
             sum(p.requests for p in parts),
@@ -347,7 +375,14 @@ class Result:
             sum(p.seconds for p in parts),
             list(itertools.chain.from_iterable(p.latencies for p in parts)),
             next((p.first_error for p in parts if p.first_error), ""),
+            cpu,
         )
+
+    def cpu_per_request(self) -> dict[str, float]:
+        """Milliseconds of CPU per request, by group."""
+        if not self.requests:
+            return {}
+        return {group: seconds * 1000 / self.requests for group, seconds in self.cpu.items()}
 
     @property
     def rate(self) -> float:
@@ -364,8 +399,11 @@ class Result:
         return statistics.median(self.latencies) * 1000 if self.latencies else float("nan")
 
 
-def run_scenario(name, clients, make_request, *, seconds: float, warmup: float) -> Result:
-    """Every client loops ``make_request(client)`` until the time is up; warm-up not counted."""
+def run_scenario(
+    name, clients, make_request, *, seconds: float, warmup: float, meter: CpuMeter | None = None
+) -> Result:
+    """Every client loops ``make_request(client)`` until the time is up; warm-up not counted.
+    With a ``meter``, the CPU its groups spent while counting goes in the result."""
     latencies: list[list[float]] = [[] for _ in clients]
     errors = [0] * len(clients)
     first_error = [""]
@@ -398,10 +436,70 @@ def run_scenario(name, clients, make_request, *, seconds: float, warmup: float) 
     bounds["measure_from"] = now + warmup
     bounds["end"] = now + warmup + seconds
     start_barrier.wait()
+    cpu = {}
+    if meter is not None:
+        time.sleep(max(0.0, bounds["measure_from"] - time.perf_counter()))
+        before = meter.read()
+        time.sleep(max(0.0, bounds["end"] - time.perf_counter()))
+        cpu = meter.spent_since(before)
     for thread in threads:
         thread.join()
     flat = list(itertools.chain.from_iterable(latencies))
-    return Result(name, len(flat), sum(errors), seconds, flat, first_error[0])
+    return Result(name, len(flat), sum(errors), seconds, flat, first_error[0], cpu)
+
+
+# Where the CPU goes ------------------------------------------------------------------------------
+
+
+def process_cpu(pid: int) -> tuple[int, float] | None:
+    """A process's group and the CPU seconds it has used (Linux's ``/proc``), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks
+
+
+class CpuMeter:
+    """The CPU that the processes of the run use, by group: gunicorn's workers ("web"), the
+    database's server processes when it runs on this machine ("database"), the Celery worker
+    ("tasks") and the clients of this command ("load"). They share the machine's cores, so a
+    request's throughput follows what they spend on it together; the groups show who spends
+    it. Linux only (elsewhere it reads nothing)."""
+
+    def __init__(self, *, web: int | None, tasks: int | None, database=lambda: ()):
+        self.groups = {"web": web, "tasks": tasks}  # process group ids
+        self.database = database  # () -> the database server's process ids
+
+    def read(self) -> dict[int, tuple[str, float]]:
+        found: dict[int, tuple[str, float]] = {}
+        by_group = {pgid: name for name, pgid in self.groups.items() if pgid}
+        with contextlib.suppress(OSError):
+            for entry in os.listdir("/proc"):
+                if not entry.isdigit():
+                    continue
+                read = process_cpu(int(entry))
+                if read is not None and read[0] in by_group:
+                    found[int(entry)] = (by_group[read[0]], read[1])
+        for pid in self.database():
+            read = process_cpu(pid)
+            if read is not None:
+                found[pid] = ("database", read[1])
+        own = process_cpu(os.getpid())
+        if own is not None:
+            found[os.getpid()] = ("load", own[1])
+        return found
+
+    def spent_since(self, before: dict[int, tuple[str, float]]) -> dict[str, float]:
+        """CPU seconds by group since ``before`` (a process started meanwhile counts whole)."""
+        spent: dict[str, float] = {}
+        for pid, (group, seconds) in self.read().items():
+            earlier = before.get(pid)
+            used = seconds - earlier[1] if earlier and earlier[0] == group else seconds
+            spent[group] = spent.get(group, 0.0) + max(0.0, used)
+        return spent
 
 
 # The command ----------------------------------------------------------------------------------
@@ -414,6 +512,47 @@ def _serving(options) -> str:
         workers += f" × {options['threads']} threads"
     connections = "kept-alive connections" if options["keep_alive"] else "a connection per request"
     return f"{workers}, {connections}"
+
+
+CPU_GROUPS = ("web", "database", "tasks", "load")
+
+
+def cpu_table(results: list[Result]) -> list[str]:
+    """CPU milliseconds per request by group, and each scenario's total against the first's
+    (the trivial view): the cores are shared, so throughput follows the totals. Nothing when
+    nothing was measured (not Linux)."""
+    per_request = [result.cpu_per_request() for result in results]
+    if not any(per_request):
+        return []
+    lines = [
+        "CPU per request (ms; web = gunicorn, tasks = Celery worker, load = these clients)",
+        f"{'scenario':<34}"
+        + "".join(f"{group:>9}" for group in CPU_GROUPS)
+        + f"{'total':>9}{'× first':>9}",
+    ]
+    first = sum(per_request[0].values())
+    for result, spent in zip(results, per_request, strict=True):
+        total = sum(spent.values())
+        times = f"{total / first:>8.2f}×" if first else f"{'':>9}"
+        lines.append(
+            f"{result.name:<34}"
+            + "".join(f"{spent.get(group, 0.0):>9.2f}" for group in CPU_GROUPS)
+            + f"{total:>9.2f}{times}"
+        )
+    return lines
+
+
+def local_database_pids() -> list[int]:
+    """The database server's processes, when it runs on this machine (PostgreSQL): every
+    backend and its background writers, whose work the requests cause too."""
+    host = connection.settings_dict.get("HOST") or ""
+    if connection.vendor != "postgresql" or not (
+        host in ("", "localhost", "127.0.0.1", "::1") or host.startswith("/")
+    ):
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity")
+        return [pid for (pid,) in cursor.fetchall()]
 
 
 def _free_port() -> int:
@@ -479,7 +618,12 @@ class Command(BaseCommand):
         try:
             self._wait_until_up(port, server)
             clients = [Client(port, key, keep_alive=options["keep_alive"]) for key in sessions]
-            results = self._measure(clients, fixture, options)
+            meter = CpuMeter(
+                web=server.pid,
+                tasks=worker.pid if worker is not None else None,
+                database=local_database_pids,
+            )
+            results = self._measure(clients, fixture, options, meter)
             checks = self._wait_for_checks(fixture, worker)
         finally:
             for client in clients:
@@ -592,7 +736,7 @@ class Command(BaseCommand):
 
     # Measuring -----------------------------------------------------------------------------
 
-    def _measure(self, clients, fixture, options) -> list[Result]:
+    def _measure(self, clients, fixture, options, meter=None) -> list[Result]:
         list_path = reverse("portal:record-list")
         new_path = reverse("portal:record-new")
         from apps.accounts.models import ServiceCategory
@@ -617,9 +761,7 @@ class Command(BaseCommand):
         def next_slot():
             with slot_lock:
                 n = next(slots)
-            day = days[n // SLOTS_PER_DAY]
-            start = (n % SLOTS_PER_DAY) * 2
-            return day, start
+            return days[n // SLOTS_PER_DAY], (n % SLOTS_PER_DAY) * 2
 
         def get(path, expected=200):
             def call(client):
@@ -628,17 +770,14 @@ class Command(BaseCommand):
 
             return call
 
-        def submit(client):
-            day, minute = next_slot()
-            start = _local(day, minute)
-            body = urlencode(
+        # What every submit of a client sends alike, encoded once: the load generator shares
+        # the machine with the server, so what it spends on a request weighs on the figures.
+        fixed = {
+            id(client): urlencode(
                 {
                     "csrfmiddlewaretoken": tokens[id(client)],
                     "activity_name": SUBMIT_NAME,
                     "category": category.pk,
-                    "service_date": day.isoformat(),
-                    "start_time": start.strftime("%H:%M"),
-                    "end_time": (start + datetime.timedelta(minutes=1)).strftime("%H:%M"),
                     "place": "基准测试地点",
                     "content": "性能基准测试自动提交的服务记录",
                     "team": fixture.team.pk,
@@ -646,6 +785,12 @@ class Command(BaseCommand):
                     "late_reason": "性能基准测试补录",
                 }
             )
+            for client in clients
+        }
+
+        def submit(client):
+            day, minute = next_slot()
+            body = submit_body(fixed[id(client)], day, minute)
             status, content = client.request("POST", new_path, body)
             if submitted(status, client.location):
                 # A browser follows the redirect and the record's page shows the success
@@ -670,7 +815,12 @@ class Command(BaseCommand):
                 warmup = options["warmup"] if number == 0 else min(options["warmup"], 0.5)
                 parts[name].append(
                     run_scenario(
-                        name, clients, call, seconds=options["duration"] / rounds, warmup=warmup
+                        name,
+                        clients,
+                        call,
+                        seconds=options["duration"] / rounds,
+                        warmup=warmup,
+                        meter=meter,
                     )
                 )
         return [Result.combined(rounds) for rounds in parts.values()]
@@ -731,6 +881,7 @@ class Command(BaseCommand):
             )
             if result.first_error:
                 lines.append(f"    first error: {result.first_error}")
+        lines += cpu_table(results)
         if checks:
             lines.append(checks)
         lines.append(
