@@ -46,8 +46,10 @@ def category(code="elderly") -> ServiceCategory:
     return ServiceCategory.objects.get_or_create(code=code, defaults={"name": "助老"})[0]
 
 
-def make_record(volunteer, *, start=None, minutes=120, status=RecordStatus.SUBMITTED, **fields):
-    """A record as the services would leave it (tests that need a status set it directly)."""
+def unsaved_record(
+    volunteer, *, start=None, minutes=120, status=RecordStatus.SUBMITTED, **fields
+) -> ServiceRecord:
+    """A record as the services would leave it, not saved yet (for ``bulk_create``)."""
     start = start or at("2026-11-10", 9)
     fields.setdefault("activity_name", "陪伴独居老人")
     fields.setdefault("place", "桂园社区")
@@ -57,7 +59,7 @@ def make_record(volunteer, *, start=None, minutes=120, status=RecordStatus.SUBMI
     fields.setdefault("category", category())
     # Recorded an hour after the service: in time, whatever the clock says today.
     fields.setdefault("created_at", start + datetime.timedelta(minutes=minutes + 60))
-    return ServiceRecord.objects.create(
+    record = ServiceRecord(
         volunteer=volunteer,
         started_at=start,
         ended_at=start + datetime.timedelta(minutes=minutes),
@@ -65,6 +67,15 @@ def make_record(volunteer, *, start=None, minutes=120, status=RecordStatus.SUBMI
         status=status,
         **fields,
     )
+    record.prepare_insert()
+    return record
+
+
+def make_record(volunteer, **fields) -> ServiceRecord:
+    """A record as the services would leave it (tests that need a status set it directly)."""
+    record = unsaved_record(volunteer, **fields)
+    record.save(force_insert=True)
+    return record
 
 
 def join_team(user, team, role=TeamRole.MEMBER):

@@ -13,7 +13,14 @@ from django.utils import timezone, translation
 from apps.core.models import AuditEntry
 from apps.service_records import services
 from apps.service_records.models import Evidence, RecordSource, RecordStatus, ServiceRecord
-from apps.service_records.tests.helpers import NOW, at, category, join_team, make_record
+from apps.service_records.tests.helpers import (
+    NOW,
+    at,
+    category,
+    join_team,
+    make_record,
+    unsaved_record,
+)
 from conftest import zh
 
 pytestmark = pytest.mark.django_db
@@ -376,19 +383,8 @@ def test_the_overlap_read_does_not_go_through_the_whole_history(volunteer):
 
     first = datetime.date(2026, 3, 1)
     ServiceRecord.objects.bulk_create(
-        ServiceRecord(
-            volunteer=volunteer,
-            activity_name="陪伴独居老人",
-            category=category(),
-            started_at=at(first + datetime.timedelta(days=n), 9),
-            ended_at=at(first + datetime.timedelta(days=n), 11),
-            service_date=first + datetime.timedelta(days=n),
-            duration_minutes=120,
-            place="桂园社区",
-            content="上门陪伴聊天",
-            responsible_person="李明",
-            source=RecordSource.SELF_REPORTED,
-            status=RecordStatus.APPROVED,
+        unsaved_record(
+            volunteer, start=at(first + datetime.timedelta(days=n), 9), status=RecordStatus.APPROVED
         )
         for n in range(240)
     )
