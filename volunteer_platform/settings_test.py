@@ -45,3 +45,7 @@ if REDIS_URL:
 # Query-count tests compare two requests, the first of which would fill the shared scope cache;
 # the cache has its own tests (apps/core/tests/test_scope_cache.py), which turn it on.
 SCOPE_CACHE_SECONDS = 0
+# The tests count and read the statements a page sends; a statement prepared on the shared
+# connection would show up only in whichever test ran first. apps/core/tests/test_prepared.py
+# (and the submit's own test) turn it on.
+DATABASE_PREPARED_STATEMENTS = False

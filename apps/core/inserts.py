@@ -30,6 +30,7 @@ from django.db import connections, models, router
 from django.db.models.expressions import DatabaseDefault
 from django.db.models.signals import post_save, pre_save
 
+from . import prepared
 from .models import AuditEntry
 from .services import audit_entry, audit_log
 
@@ -136,7 +137,9 @@ def insert_audited(obj: models.Model, *, actor, action: str, details: dict | Non
         return
     (values, defaults), (entry_values, _none) = row, entry
     with connection.cursor() as cursor:
-        cursor.execute(_statement(model, using, defaults), values + entry_values)
+        prepared.execute(
+            cursor, connection, _statement(model, using, defaults), values + entry_values
+        )
         _read_back(obj, cursor.fetchone(), connection)
     obj._state.adding = False
     obj._state.db = using

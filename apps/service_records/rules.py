@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import prepared
 from apps.core.workdays import overlaps_working_hours, working_days_after
 
 from .models import RecordStatus, ServiceRecord
@@ -83,7 +84,7 @@ def day_and_overlaps(
     params += [day_value, *span]
     sql = _day_and_overlaps_sql(connection.vendor, excluding=bool(exclude_pk))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, connection, sql, params)
         already, overlaps = cursor.fetchone()
     return {"already": already or 0, "overlaps": overlaps or 0}
 

@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core import prepared
 from apps.core.inserts import insert_audited
 from apps.core.services import audit_log
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
@@ -77,7 +78,7 @@ def _lock_volunteer(volunteer, *, member_of=None) -> int | None:
     else:
         return None
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        prepared.execute(cursor, connection, sql, params)
         row = cursor.fetchone()
     return row[0] if member_of is not None and row else None
 

@@ -76,6 +76,35 @@ def test_a_submit_writes_the_record_and_its_audit_entry_together(volunteer):
     assert entry.details == {"source": "self_reported", "late": False, "minutes": 120, "photos": 0}
 
 
+@pytest.mark.postgres
+def test_a_submit_runs_its_statements_prepared_once_per_connection(volunteer, settings):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core import prepared
+
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    prepared._prepared.pop(connection.connection, None)
+    with CaptureQueriesContext(connection) as first:
+        submit(volunteer)
+    with CaptureQueriesContext(connection) as second:
+        record = submit(volunteer, started_at=at("2026-11-13", 9), ended_at=at("2026-11-13", 10))
+    # The lock, the rules' read and the insert: prepared the first time, by name the second.
+    assert sum(q["sql"].startswith("PREPARE ") for q in first.captured_queries) == 3
+    statements = [q["sql"] for q in second.captured_queries]
+    assert not any(s.startswith("PREPARE ") or "INSERT" in s for s in statements)
+    assert sum(s.startswith("EXECUTE vp_statement_") for s in statements) == 3
+    stored = ServiceRecord.objects.get(pk=record.pk)
+    assert stored.service_date.isoformat() == "2026-11-13"
+    assert (record.ratings_count, record.rating_stars_total, stored.duration_minutes) == (0, 0, 60)
+    assert (stored.created_at, stored.checks_pending) == (NOW, True)
+    entry = AuditEntry.objects.get(action="service_record.submit", target_id=str(record.pk))
+    assert entry.actor == volunteer
+    assert entry.details == {"source": "self_reported", "late": False, "minutes": 60, "photos": 0}
+
+
 # Photos on submit --------------------------------------------------------------------------------
 
 

@@ -1,0 +1,112 @@
+"""``core.prepared``: a statement prepared once per connection on PostgreSQL, then run by name
+with the same values and the same answer; plain text where it is off or not PostgreSQL."""
+
+from types import SimpleNamespace
+
+import pytest
+from django.db import DatabaseError, connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from apps.core import prepared
+
+pytestmark = pytest.mark.django_db
+
+SQL = "SELECT %s::int + 1, %s::text || '%%', CAST(%s AS date)"
+PARAMS = [41, "增长", "2026-12-01"]
+
+
+@pytest.fixture
+def on(settings):
+    """Prepared statements on, and none prepared on the test's connection yet."""
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    prepared._prepared.pop(connection.connection, None)
+
+
+def run(sql=SQL, params=PARAMS, *, using=connection):
+    with CaptureQueriesContext(using) as sent, using.cursor() as cursor:
+        prepared.execute(cursor, using, sql, params)
+        row = cursor.fetchone()
+    return row, [q["sql"] for q in sent.captured_queries]
+
+
+def test_the_server_text_numbers_the_placeholders():
+    assert prepared._server_text(SQL) == "SELECT $1::int + 1, $2::text || '%', CAST($3 AS date)"
+
+
+def test_each_statement_has_one_name():
+    first, again = prepared._name(SQL), prepared._name(SQL)
+    other = prepared._name("SELECT %s")
+    assert first == again != other
+    assert first.startswith("vp_statement_")
+
+
+@pytest.mark.postgres
+def test_a_statement_is_prepared_once_per_connection(on):
+    import datetime
+
+    expected = (42, "增长%", datetime.date(2026, 12, 1))
+    row, sent = run()
+    assert row == expected
+    name = prepared._name(SQL)
+    assert sent == [
+        f"PREPARE {name} AS SELECT $1::int + 1, $2::text || '%', CAST($3 AS date)",
+        f"EXECUTE {name}(41, '增长', '2026-12-01')",
+    ]
+    row, sent = run()
+    assert row == expected
+    assert sent == [f"EXECUTE {name}(41, '增长', '2026-12-01')"]
+    other = connections.create_connection("default")  # knows nothing of it: prepared there
+    try:
+        row, sent = run(using=other)
+    finally:
+        other.close()
+    assert row == expected and sent[0].startswith(f"PREPARE {name} AS ")
+    assert run()[1] == [f"EXECUTE {name}(41, '增长', '2026-12-01')"]  # still, on the first
+
+
+@pytest.mark.postgres
+def test_a_statement_stays_prepared_after_its_transaction_is_rolled_back(on):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        run()
+        run("SELECT 1 / %s", [0])
+    row, sent = run()
+    assert row[0] == 42 and len(sent) == 1 and sent[0].startswith("EXECUTE ")
+
+
+@pytest.mark.postgres
+def test_a_statement_that_fails_to_prepare_is_not_taken_as_prepared(on):
+    bad = "SELECT no_such_column + %s"
+    for _attempt in range(2):  # prepared again the second time, and refused again
+        with (
+            CaptureQueriesContext(connection) as sent,
+            pytest.raises(DatabaseError),
+            transaction.atomic(),
+        ):
+            run(bad, [1])
+        statements = [q["sql"] for q in sent.captured_queries if "SAVEPOINT" not in q["sql"]]
+        assert statements == [f"PREPARE {prepared._name(bad)} AS SELECT no_such_column + $1"]
+    assert run("SELECT 2 + %s", [1])[0] == (3,)
+
+
+def test_off_it_sends_the_statement_as_it_is(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    sql = SQL if connection.vendor == "postgresql" else "SELECT %s + 1, %s || '%%'"
+    row, sent = run(sql, PARAMS[: sql.count("%s")])
+    assert row[:2] == (42, "增长%")
+    assert len(sent) == 1 and "PREPARE" not in sent[0] and "EXECUTE" not in sent[0]
+
+
+@pytest.mark.parametrize(
+    ("vendor", "setting", "enabled"),
+    [
+        ("postgresql", True, True),
+        ("postgresql", False, False),
+        ("sqlite", True, False),
+        ("sqlite", False, False),
+    ],
+)
+def test_only_postgresql_prepares_and_only_when_it_is_on(settings, vendor, setting, enabled):
+    settings.DATABASE_PREPARED_STATEMENTS = setting
+    assert prepared.enabled(SimpleNamespace(vendor=vendor)) is enabled
