@@ -57,8 +57,16 @@ from apps.organizations.models import Membership, PartyOrganization
 from apps.teams.models import Team
 
 from .checks import content_fingerprint
-from .models import ImportJob, ImportKind, ImportStatus, RecordSource, RecordStatus, ServiceRecord
-from .rules import FUTURE_GRACE, LIVE_STATUSES, non_volunteer_keyword
+from .models import (
+    RECORD_MAX_SPAN,
+    ImportJob,
+    ImportKind,
+    ImportStatus,
+    RecordSource,
+    RecordStatus,
+    ServiceRecord,
+)
+from .rules import FUTURE_GRACE, LIVE_STATUSES, non_volunteer_keyword, span_error
 from .tasks import queue_waiting_checks
 
 __all__ = [
@@ -714,7 +722,8 @@ def _existing_records(volunteer_ids: set[int], rows: list[_RecordRow]) -> dict[i
     found: dict[int, list] = defaultdict(list)
     for chunk in _chunks(volunteer_ids):
         records = ServiceRecord.objects.filter(
-            Q(started_at__lt=last, ended_at__gt=first)
+            # No record spans longer than RECORD_MAX_SPAN: one that ends later cannot overlap.
+            Q(started_at__lt=last, ended_at__gt=first, ended_at__lt=last + RECORD_MAX_SPAN)
             | Q(service_date__range=(min(days), max(days))),
             volunteer_id__in=chunk,
             status__in=LIVE_STATUSES,
@@ -860,6 +869,8 @@ def validate_service_records(
         span = (row.ended_at - row.started_at).total_seconds() / 60
         if row.ended_at <= row.started_at:
             report.add(row.row, "ended_at", _("The end must be after the start."))
+        elif too_long := span_error(row.started_at, row.ended_at):
+            report.add(row.row, "ended_at", too_long)
         if row.hours is not None:
             row.minutes = int((row.hours * 60).to_integral_value())
         else:

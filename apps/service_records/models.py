@@ -5,6 +5,7 @@ A record changes only through ``services`` (submit, review, reopen), which apply
 rules in ``rules.py`` and the checks against formalism in ``checks.py``.
 """
 
+import datetime
 import secrets
 
 from django.conf import settings
@@ -22,6 +23,11 @@ from apps.core.scoping import ScopedQuerySet, get_user_scope
 from apps.core.storage import import_upload_to, private_storage
 from apps.organizations.models import Membership, PartyOrganization, paths_q
 from apps.teams.models import Team, leads_team_q
+
+#: The longest a record may span from start to end: one day's service (longer service is
+#: recorded day by day). The recording rules' overlap read relies on it to look only at the
+#: records that end within this span after a new one starts (``rules.day_and_overlaps``).
+RECORD_MAX_SPAN = datetime.timedelta(hours=24)
 
 
 def _new_token() -> str:
@@ -259,6 +265,14 @@ class ServiceRecord(models.Model):
                 condition=Q(is_late=False) | ~Q(late_reason=""),
                 name="record_late_entry_has_reason",
                 violation_error_message=_("A late entry needs a reason."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_at__lte=F("started_at") + RECORD_MAX_SPAN),
+                name="record_spans_at_most_a_day",
+                violation_error_message=_(
+                    "One record covers at most 24 hours from start to end: record longer "
+                    "service day by day."
+                ),
             ),
         ]
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from apps.core import prepared
 from apps.core.workdays import overlaps_working_hours, working_days_after
 
-from .models import RecordStatus, ServiceRecord
+from .models import RECORD_MAX_SPAN, RecordStatus, ServiceRecord
 
 #: Records that hold time in a volunteer's day (rejected and revoked ones do not).
 LIVE_STATUSES = (RecordStatus.SUBMITTED, RecordStatus.APPROVED)
@@ -34,6 +34,16 @@ class RuleResult:
     is_late: bool
     working_days_since: int
     within_working_hours: bool
+
+
+def span_error(started_at: datetime.datetime, ended_at: datetime.datetime) -> str | None:
+    """The refusal of a record longer than a day from start to end, if it is one."""
+    if ended_at - started_at > RECORD_MAX_SPAN:
+        return _(
+            "One record covers at most %(hours)d hours from start to end: record longer "
+            "service day by day."
+        ) % {"hours": RECORD_MAX_SPAN // datetime.timedelta(hours=1)}
+    return None
 
 
 def non_volunteer_keyword(*texts: str) -> str | None:
@@ -50,6 +60,10 @@ def _day_and_overlaps_sql(vendor: str, *, excluding: bool) -> str:
     quote = connection.ops.quote_name
     column = {f.name: quote(f.column) for f in ServiceRecord._meta.concrete_fields}
     overlap = f"{column['started_at']} < %s AND {column['ended_at']} > %s"
+    # No record spans more than RECORD_MAX_SPAN (a constraint), so one that overlaps the new
+    # span ends before the new end plus that: the index on (volunteer, ended_at) is read
+    # over about a day, whatever the order the records came in.
+    bounded = f"{overlap} AND {column['ended_at']} < %s"
     return (
         f"SELECT SUM(CASE WHEN {column['service_date']} = %s "
         f"THEN {column['duration_minutes']} ELSE 0 END), "
@@ -57,7 +71,7 @@ def _day_and_overlaps_sql(vendor: str, *, excluding: bool) -> str:
         f"FROM {quote(ServiceRecord._meta.db_table)} "
         f"WHERE {column['volunteer']} = %s AND {column['status']} IN (%s, %s) "
         + (f"AND {column['id']} <> %s " if excluding else "")
-        + f"AND ({column['service_date']} = %s OR ({overlap}))"
+        + f"AND ({column['service_date']} = %s OR ({bounded}))"
     )
 
 
@@ -73,7 +87,9 @@ def day_and_overlaps(
     overlap the span: ``{"already", "overlaps"}``.
 
     One statement on every submit: written out, because compiling it through the ORM cost
-    several times what running it does (``test_rules`` holds it to the ORM's answer).
+    several times what running it does (``test_rules`` holds it to the ORM's answer). It
+    looks for overlaps among the records that end less than ``RECORD_MAX_SPAN`` after the new
+    one ends: no record spans longer, so no other can overlap.
     """
     ops = connection.ops
     day_value = ops.adapt_datefield_value(day)
@@ -81,7 +97,7 @@ def day_and_overlaps(
     params = [day_value, *span, volunteer_id, *LIVE_STATUSES]
     if exclude_pk:
         params.append(exclude_pk)
-    params += [day_value, *span]
+    params += [day_value, *span, ops.adapt_datetimefield_value(ended_at + RECORD_MAX_SPAN)]
     sql = _day_and_overlaps_sql(connection.vendor, excluding=bool(exclude_pk))
     with connection.cursor() as cursor:
         prepared.execute(cursor, connection, sql, params)
@@ -162,11 +178,17 @@ def check_record(
         ended_at=ended_at,
         exclude_pk=exclude_pk,
     )
+    if too_long := span_error(started_at, ended_at):
+        add("ended_at", too_long)
     if found["overlaps"]:
         others = ServiceRecord.objects.filter(volunteer=volunteer, status__in=LIVE_STATUSES)
         if exclude_pk:
             others = others.exclude(pk=exclude_pk)
-        overlap = Q(started_at__lt=ended_at, ended_at__gt=started_at)
+        overlap = Q(
+            started_at__lt=ended_at,
+            ended_at__gt=started_at,
+            ended_at__lt=ended_at + RECORD_MAX_SPAN,
+        )
         overlapping = others.filter(overlap).order_by("started_at").first()
         add(
             "started_at",

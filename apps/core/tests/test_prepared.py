@@ -110,3 +110,20 @@ def test_off_it_sends_the_statement_as_it_is(settings):
 def test_only_postgresql_prepares_and_only_when_it_is_on(settings, vendor, setting, enabled):
     settings.DATABASE_PREPARED_STATEMENTS = setting
     assert prepared.enabled(SimpleNamespace(vendor=vendor)) is enabled
+
+
+def _plan_cache_mode(using) -> str:
+    with using.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(("setting", "mode"), [(True, "force_generic_plan"), (False, "auto")])
+def test_a_new_connection_plans_its_prepared_statements_once_when_it_is_on(settings, setting, mode):
+    settings.DATABASE_PREPARED_STATEMENTS = setting
+    fresh = connections.create_connection("default")
+    try:
+        assert _plan_cache_mode(fresh) == mode
+    finally:
+        fresh.close()

@@ -223,6 +223,17 @@ def test_each_bad_cell_is_reported_by_row_and_column_and_nothing_is_saved(
     ) % {"count": len(found), "rows": 1}
 
 
+def test_a_row_spanning_more_than_a_day_is_refused(w):
+    job = refused(w, [{"start": "2026-11-10 20:00", "end": "2026-11-12 08:00", "hours": 8}])
+    assert problems(job) == {
+        (2, "结束时间"): zh(
+            "One record covers at most %(hours)d hours from start to end: record longer "
+            "service day by day."
+        )
+        % {"hours": 24}
+    }
+
+
 def test_the_late_entry_message_counts_working_days(w):
     job = refused(w, [{"start": "2026-10-09 09:00", "end": "2026-10-09 10:00", "hours": 1}])
     assert problems(job)[(2, "补录原因")] == zh(

@@ -109,6 +109,59 @@ def test_25_hours_in_a_day_are_refused(volunteer):
     ]
 
 
+SPAN_MESSAGE = (
+    "One record covers at most %(hours)d hours from start to end: record longer service day by day."
+)
+
+
+def test_a_record_spanning_more_than_a_day_is_refused(volunteer):
+    messages = refused(
+        lambda: submit(
+            volunteer,
+            started_at=at("2026-11-10", 20),
+            ended_at=at("2026-11-12", 8),
+            duration_minutes=8 * 60,
+        ),
+        "ended_at",
+    )
+    assert messages == [zh(SPAN_MESSAGE) % {"hours": 24}]
+
+
+def test_a_record_of_a_whole_day_is_accepted_and_its_overlaps_are_found(volunteer):
+    """A day from start to end is allowed; a later record inside its span is refused, the
+    overlap read looking back as far as a record can reach."""
+    submit(
+        volunteer,
+        activity_name="防汛值守",
+        started_at=at("2026-11-10", 9),
+        ended_at=at("2026-11-11", 9),
+        duration_minutes=10 * 60,
+    )
+    messages = refused(
+        lambda: submit(
+            volunteer, started_at=at("2026-11-11", 8, 30), ended_at=at("2026-11-11", 8, 45)
+        ),
+        "started_at",
+    )
+    assert messages == [
+        zh(
+            "This overlaps the record “%(name)s” from %(start)s to %(end)s: one person "
+            "cannot serve twice at the same time."
+        )
+        % {"name": "防汛值守", "start": "2026-11-10 09:00", "end": "2026-11-11 09:00"}
+    ]
+
+
+def test_the_database_refuses_a_record_longer_than_a_day(volunteer):
+    from django.db import IntegrityError, transaction
+
+    record = unsaved_record(volunteer, start=at("2026-11-10", 9), minutes=60)
+    record.ended_at = at("2026-11-11", 9, 1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        record.save()
+    assert not ServiceRecord.objects.exists()
+
+
 def test_a_day_cannot_add_up_to_more_than_the_cap(volunteer):
     make_record(volunteer, start=at("2026-11-12", 6), minutes=10 * 60)
     messages = refused(
@@ -406,3 +459,75 @@ def test_the_overlap_read_does_not_go_through_the_whole_history(volunteer):
     plan = plan if isinstance(plan, list) else json.loads(plan)
     rows = _index_rows(plan[0]["Plan"])
     assert rows and max(rows) <= 2, rows
+
+
+@pytest.mark.postgres
+def test_an_earlier_day_logged_after_a_long_run_of_later_ones_reads_about_a_day(volunteer):
+    """Records logged newest first (a backlog entered after later service): the records that
+    end after the new one starts are all the later ones, but no record spans more than a day,
+    so the read stops a day after the new one ends."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.service_records.rules import day_and_overlaps
+
+    first = datetime.date(2026, 3, 1)
+    ServiceRecord.objects.bulk_create(
+        unsaved_record(
+            volunteer, start=at(first + datetime.timedelta(days=n), 9), status=RecordStatus.APPROVED
+        )
+        for n in range(240)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE service_records_servicerecord")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+    with CaptureQueriesContext(connection) as read:
+        found = day_and_overlaps(
+            volunteer_id=volunteer.pk,
+            day=datetime.date(2026, 4, 30),
+            started_at=at("2026-04-30", 20),
+            ended_at=at("2026-04-30", 21),
+        )
+    assert found == {"already": 120, "overlaps": 0}
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + read.captured_queries[0]["sql"])
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+    rows = _index_rows(plan[0]["Plan"])
+    # The day's record, and the next day's, which ends within a day of the new one.
+    assert rows and max(rows) <= 2, rows
+
+
+@pytest.mark.postgres
+def test_the_rules_read_is_planned_once_per_connection(settings):
+    """Prepared and planned once: the next runs of the recording rules' read reuse the generic
+    plan (``pg_prepared_statements.generic_plans``) and plan nothing afresh."""
+    from django.db import connections
+
+    from apps.service_records.rules import day_and_overlaps
+
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    fresh = connections.create_connection("default")
+    start = at("2026-11-12", 9)
+    try:
+        # A connection of its own, as a gunicorn worker has: the read goes through
+        # django.db.connection, pointed at it.
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("apps.service_records.rules.connection", fresh)
+            for minute in range(4):
+                day_and_overlaps(
+                    volunteer_id=0,  # no rows needed: the plan is the point
+                    day=start.date(),
+                    started_at=start + datetime.timedelta(minutes=minute),
+                    ended_at=start + datetime.timedelta(minutes=minute + 1),
+                )
+        with fresh.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE '%%service_records_servicerecord%%'"
+            )
+            assert cursor.fetchall() == [(4, 0)]
+    finally:
+        fresh.close()
