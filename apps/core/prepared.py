@@ -66,11 +66,8 @@ def _server_text(sql: str) -> str:
     return _PLACEHOLDER.sub(lambda m: "%" if m.group() == "%%" else f"${next(numbers)}", sql)
 
 
-def execute(cursor, connection, sql: str, params: list | tuple) -> None:
-    """``cursor.execute(sql, params)``, through a statement prepared on the connection."""
-    if not enabled(connection):
-        cursor.execute(sql, params)
-        return
+def _prepared_name(cursor, connection, sql: str) -> str:
+    """The statement's name, prepared on the connection if it was not yet."""
     name = _name(sql)
     raw = connection.connection
     done = _prepared.get(raw)
@@ -79,5 +76,34 @@ def execute(cursor, connection, sql: str, params: list | tuple) -> None:
     if name not in done:
         cursor.execute(f"PREPARE {name} AS {_server_text(sql)}")
         done.add(name)
-    arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
-    cursor.execute(f"EXECUTE {name}{arguments}", params)
+    return name
+
+
+def _execute_text(name: str, params: list | tuple) -> str:
+    return f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
+
+
+def execute(cursor, connection, sql: str, params: list | tuple) -> None:
+    """``cursor.execute(sql, params)``, through a statement prepared on the connection."""
+    if not enabled(connection):
+        cursor.execute(sql, params)
+        return
+    cursor.execute(_execute_text(_prepared_name(cursor, connection, sql), params), params)
+
+
+def execute_together(cursor, connection, statements: list[tuple[str, list]]) -> None:
+    """Run ``(sql, params)`` statements in turn, in one round trip on PostgreSQL (one query
+    message holding them all, each through its prepared statement when those are on); the
+    cursor then holds the last one's rows. Each statement sees what was committed before it
+    began, as when sent one by one (PostgreSQL's default isolation, READ COMMITTED), so a
+    read after a lock sees what the lock's previous holder committed. Other databases get
+    them one by one."""
+    if connection.vendor != "postgresql":
+        for sql, params in statements:
+            cursor.execute(sql, params)
+        return
+    if enabled(connection):
+        texts = [_execute_text(_prepared_name(cursor, connection, sql), p) for sql, p in statements]
+    else:
+        texts = [sql for sql, _params in statements]
+    cursor.execute("; ".join(texts), [value for _sql, params in statements for value in params])

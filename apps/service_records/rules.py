@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -56,7 +57,7 @@ def non_volunteer_keyword(*texts: str) -> str | None:
 
 
 @functools.cache
-def _day_and_overlaps_sql(vendor: str, *, excluding: bool) -> str:
+def _day_and_overlaps_sql(vendor: str, *, excluding: bool, also: str = "") -> str:
     quote = connection.ops.quote_name
     column = {f.name: quote(f.column) for f in ServiceRecord._meta.concrete_fields}
     overlap = f"{column['started_at']} < %s AND {column['ended_at']} > %s"
@@ -67,12 +68,41 @@ def _day_and_overlaps_sql(vendor: str, *, excluding: bool) -> str:
     return (
         f"SELECT SUM(CASE WHEN {column['service_date']} = %s "
         f"THEN {column['duration_minutes']} ELSE 0 END), "
-        f"SUM(CASE WHEN {overlap} THEN 1 ELSE 0 END) "
-        f"FROM {quote(ServiceRecord._meta.db_table)} "
+        f"SUM(CASE WHEN {overlap} THEN 1 ELSE 0 END)"
+        + (f", ({also})" if also else "")
+        + f" FROM {quote(ServiceRecord._meta.db_table)} "
         f"WHERE {column['volunteer']} = %s AND {column['status']} IN (%s, %s) "
         + (f"AND {column['id']} <> %s " if excluding else "")
         + f"AND ({column['service_date']} = %s OR ({bounded}))"
     )
+
+
+def day_and_overlaps_statement(
+    *,
+    volunteer_id: int,
+    day: datetime.date,
+    started_at: datetime.datetime,
+    ended_at: datetime.datetime,
+    exclude_pk: int | None = None,
+    also: tuple[str, list] | None = None,
+) -> tuple[str, list]:
+    """The statement of ``day_and_overlaps`` (SQL and parameters), for a caller that sends it
+    with another; ``also`` (SQL and parameters of a one-value query) adds a third column."""
+    ops = connection.ops
+    day_value = ops.adapt_datefield_value(day)
+    span = [ops.adapt_datetimefield_value(ended_at), ops.adapt_datetimefield_value(started_at)]
+    also_sql, also_params = also or ("", [])
+    params = [day_value, *span, *also_params, volunteer_id, *LIVE_STATUSES]
+    if exclude_pk:
+        params.append(exclude_pk)
+    params += [day_value, *span, ops.adapt_datetimefield_value(ended_at + RECORD_MAX_SPAN)]
+    sql = _day_and_overlaps_sql(connection.vendor, excluding=bool(exclude_pk), also=also_sql)
+    return sql, params
+
+
+def found_in(row) -> dict[str, int]:
+    """``{"already", "overlaps"}`` from the first two columns of the read's row."""
+    return {"already": row[0] or 0, "overlaps": row[1] or 0}
 
 
 def day_and_overlaps(
@@ -91,18 +121,16 @@ def day_and_overlaps(
     looks for overlaps among the records that end less than ``RECORD_MAX_SPAN`` after the new
     one ends: no record spans longer, so no other can overlap.
     """
-    ops = connection.ops
-    day_value = ops.adapt_datefield_value(day)
-    span = [ops.adapt_datetimefield_value(ended_at), ops.adapt_datetimefield_value(started_at)]
-    params = [day_value, *span, volunteer_id, *LIVE_STATUSES]
-    if exclude_pk:
-        params.append(exclude_pk)
-    params += [day_value, *span, ops.adapt_datetimefield_value(ended_at + RECORD_MAX_SPAN)]
-    sql = _day_and_overlaps_sql(connection.vendor, excluding=bool(exclude_pk))
+    sql, params = day_and_overlaps_statement(
+        volunteer_id=volunteer_id,
+        day=day,
+        started_at=started_at,
+        ended_at=ended_at,
+        exclude_pk=exclude_pk,
+    )
     with connection.cursor() as cursor:
         prepared.execute(cursor, connection, sql, params)
-        already, overlaps = cursor.fetchone()
-    return {"already": already or 0, "overlaps": overlaps or 0}
+        return found_in(cursor.fetchone())
 
 
 def _local(value: datetime.datetime) -> str:
@@ -120,9 +148,14 @@ def check_record(
     exclude_pk: int | None = None,
     now: datetime.datetime | None = None,
     recorded_at: datetime.datetime | None = None,
+    read: Callable[..., dict] | None = None,
 ) -> RuleResult:
     """``recorded_at`` is when the record counts as recorded for the deadline (a correction
-    keeps its first submission's moment); it defaults to ``now``."""
+    keeps its first submission's moment); it defaults to ``now``.
+
+    ``read`` stands in for ``day_and_overlaps`` (same arguments, same answer): the submit
+    sends the volunteer's lock with the read, in one round trip. It runs only once the checks
+    that need no database have passed."""
     now = now or timezone.now()
     recorded_at = recorded_at or now
     errors: dict[str, list[str]] = {}
@@ -171,7 +204,7 @@ def check_record(
     service_day = timezone.localtime(started_at).date()
     # One read answers both rules: the day's minutes and whether anything overlaps; the
     # overlapping record itself is read only to name it in the refusal.
-    found = day_and_overlaps(
+    found = (read or day_and_overlaps)(
         volunteer_id=volunteer.pk,
         day=service_day,
         started_at=started_at,

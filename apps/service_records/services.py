@@ -26,7 +26,7 @@ from . import signals, tasks
 from .checks import content_fingerprint, refresh_flags
 from .evidence import store_photos, validate_photos
 from .models import RecordSource, RecordStatus, ServiceRecord
-from .rules import check_record
+from .rules import check_record, day_and_overlaps_statement, found_in
 
 #: What the volunteer (or whoever entered the record) may correct before approval.
 EDITABLE_FIELDS = frozenset(
@@ -46,41 +46,65 @@ EDITABLE_FIELDS = frozenset(
 )
 
 
-def _lock_volunteer(volunteer, *, member_of=None) -> int | None:
-    """Lock the volunteer's row until the transaction ends: the row lock imports take too.
+def _lock_sql() -> tuple[str, bool]:
+    """The statement that locks a volunteer's row (one parameter, the volunteer's key), and
+    whether the database has row locks at all (SQLite serialises writers instead, as
+    ``select_for_update`` knows too).
 
-    With ``member_of`` (a team), the same statement answers the team's organisation when the
-    volunteer is an active member of the active team (``teams.selectors.member_teams``), and
-    None otherwise: checked under the lock, so a membership ended meanwhile is seen, and
-    without a round trip of its own.
+    "No key" lets other transactions still insert rows that refer to the volunteer (an audit
+    entry, a notification) meanwhile. Written out: the ORM spent ten times longer compiling
+    this statement than the database spent running it."""
+    model = get_user_model()
+    quote = connection.ops.quote_name
+    no_key = "NO KEY " if connection.features.has_select_for_no_key_update else ""
+    sql = (
+        f"SELECT 1 FROM {quote(model._meta.db_table)} "
+        f"WHERE {quote(model._meta.pk.column)} = %s FOR {no_key}UPDATE"
+    )
+    return sql, connection.features.has_select_for_update
 
-    "No key" lets other transactions still insert rows that refer to the volunteer (an
-    audit entry, a notification) meanwhile. Written out: the ORM spent ten times longer
-    compiling this statement than the database spent running it. SQLite has no row locks
-    (it serialises writers), as ``select_for_update`` knows too.
-    """
-    params: list = []
-    answer = "1"
-    if member_of is not None:
-        member_sql, params = member_team_organization_sql(volunteer.pk, member_of.pk)
-        answer = f"({member_sql})"
-    if connection.features.has_select_for_update:
-        model = get_user_model()
-        quote = connection.ops.quote_name
-        no_key = "NO KEY " if connection.features.has_select_for_no_key_update else ""
-        sql = (
-            f"SELECT {answer} FROM {quote(model._meta.db_table)} "
-            f"WHERE {quote(model._meta.pk.column)} = %s FOR {no_key}UPDATE"
-        )
-        params = [*params, volunteer.pk]
-    elif member_of is not None:
-        sql = f"SELECT {answer}"
-    else:
-        return None
+
+def _lock_volunteer(volunteer) -> None:
+    """Lock the volunteer's row until the transaction ends: the row lock imports take too."""
+    sql, has_locks = _lock_sql()
+    if has_locks:
+        with connection.cursor() as cursor:
+            prepared.execute(cursor, connection, sql, [volunteer.pk])
+
+
+def _member_organization(volunteer, team) -> int | None:
+    """The team's organisation when the volunteer is an active member of the active team."""
+    sql, params = member_team_organization_sql(volunteer.pk, team.pk)
     with connection.cursor() as cursor:
-        prepared.execute(cursor, connection, sql, params)
+        cursor.execute(f"SELECT ({sql})", params)
+        return cursor.fetchone()[0]
+
+
+def _not_a_member() -> dict:
+    message = _("You can log service only for an active team you are an active member of.")
+    return {"team": [ValidationError(message, code="invalid_choice")]}
+
+
+def _lock_and_read(volunteer, *, member_of=None, **span) -> dict:
+    """Lock the volunteer's row, then read what the recording rules need
+    (``rules.day_and_overlaps``): two statements in one round trip, the read running once the
+    lock is held, so it sees every record the lock's previous holder committed.
+
+    With ``member_of`` (a team), the read also answers the team's organisation when the
+    volunteer is an active member of the active team (``teams.selectors.member_teams``) as
+    ``"team_organization"``, None otherwise: checked under the lock, so a membership ended
+    meanwhile is seen, and without a round trip of its own."""
+    also = member_team_organization_sql(volunteer.pk, member_of.pk) if member_of else None
+    statements = [day_and_overlaps_statement(**span, also=also)]
+    lock, has_locks = _lock_sql()
+    if has_locks:
+        statements.insert(0, (lock, [volunteer.pk]))
+    with connection.cursor() as cursor:
+        prepared.execute_together(cursor, connection, statements)
         row = cursor.fetchone()
-    return row[0] if member_of is not None and row else None
+    found = found_in(row)
+    found["team_organization"] = row[2] if also else None
+    return found
 
 
 def lock_record(record: ServiceRecord) -> ServiceRecord:
@@ -162,15 +186,14 @@ def service_record_submit(
     the portal's form posts it: it is checked here, under the volunteer's lock."""
     photos = validate_photos(photos)
     own_team = team if source == RecordSource.SELF_REPORTED else None
-    own_team_organization_id = _lock_volunteer(volunteer, member_of=own_team)
     duration_minutes = _duration(started_at, ended_at, duration_minutes)
     activity_name = (activity_name or "").strip()
     content = (content or "").strip()
     place = (place or "").strip()
     responsible_person = (responsible_person or "").strip()
     organization_id = organization.pk if organization is not None else None
-    if team is not None and organization_id is None:
-        organization_id = own_team_organization_id if own_team is not None else team.organization_id
+    if team is not None and organization_id is None and own_team is None:
+        organization_id = team.organization_id
     if activity is not None:
         organization_id = organization_id or activity.organization_id
         team = team or activity.team
@@ -186,15 +209,20 @@ def service_record_submit(
             "category": category,
         }
     )
-    if own_team is not None and own_team_organization_id is None:
-        missing["team"] = [
-            ValidationError(
-                _("You can log service only for an active team you are an active member of."),
-                code="invalid_choice",
-            )
-        ]
     if missing:
+        if own_team is not None and _member_organization(volunteer, own_team) is None:
+            missing.update(_not_a_member())
         raise ValidationError(missing)
+
+    def lock_and_read(**span) -> dict:
+        found = _lock_and_read(volunteer, member_of=own_team, **span)
+        if own_team is not None and found["team_organization"] is None:
+            raise ValidationError(_not_a_member())
+        if own_team is not None and organization is None:
+            nonlocal organization_id
+            organization_id = found["team_organization"]
+        return found
+
     result = check_record(
         volunteer=volunteer,
         activity_name=activity_name,
@@ -203,6 +231,7 @@ def service_record_submit(
         duration_minutes=duration_minutes,
         late_reason=late_reason,
         now=now,
+        read=lock_and_read,
     )
     record = ServiceRecord(
         volunteer=volunteer,

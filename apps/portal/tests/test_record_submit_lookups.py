@@ -58,9 +58,12 @@ def test_a_submit_reads_no_category_and_checks_the_team_where_it_locks_the_volun
     assert not [sql for sql in selects if "accounts_servicecategory" in sql]
     team_reads = [sql for sql in selects if '"teams_team"' in sql]
     assert len(team_reads) == 1
-    if connection.features.has_select_for_update:  # PostgreSQL: the lock's own statement
-        assert team_reads[0].rstrip().endswith("FOR NO KEY UPDATE")
-        assert '"accounts_user"' in team_reads[0]
+    if connection.features.has_select_for_update:
+        # PostgreSQL: sent with the lock on the volunteer, and read once the lock is held.
+        lock, _sep, read = team_reads[0].partition("; ")
+        assert lock.startswith('SELECT 1 FROM "accounts_user"')
+        assert lock.endswith("FOR NO KEY UPDATE")
+        assert '"teams_team"' in read and '"service_records_servicerecord"' in read
     record = ServiceRecord.objects.get(pk=int(second["Location"].rstrip("/").split("/")[-1]))
     assert record.category == w.category
     assert record.team == w.team and record.organization == w.team.organization
