@@ -127,3 +127,48 @@ def test_a_new_connection_plans_its_prepared_statements_once_when_it_is_on(setti
         assert _plan_cache_mode(fresh) == mode
     finally:
         fresh.close()
+
+
+def run_together(statements, *, using=connection):
+    with CaptureQueriesContext(using) as sent, using.cursor() as cursor:
+        prepared.execute_together(cursor, using, statements)
+        row = cursor.fetchone()
+    return row, [q["sql"] for q in sent.captured_queries]
+
+
+PAIR = [("SELECT %s::int", [1]), ("SELECT %s::int * 2, %s::text || '%%'", [21, "增长"])]
+
+
+@pytest.mark.postgres
+def test_statements_together_go_in_one_message_and_answer_the_last(on):
+    row, sent = run_together(PAIR)
+    assert row == (42, "增长%")
+    first, second = prepared._name(PAIR[0][0]), prepared._name(PAIR[1][0])
+    assert sent[-1] == f"EXECUTE {first}(1); EXECUTE {second}(21, '增长')"
+    assert [s.split(" AS ")[0] for s in sent[:-1]] == [f"PREPARE {first}", f"PREPARE {second}"]
+    row, sent = run_together(PAIR)  # prepared already: the one message alone
+    assert (row, sent) == ((42, "增长%"), [f"EXECUTE {first}(1); EXECUTE {second}(21, '增长')"])
+
+
+@pytest.mark.postgres
+def test_statements_together_off_go_as_text_in_one_message(settings):
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    row, sent = run_together(PAIR)
+    assert row == (42, "增长%")
+    assert sent == ["SELECT 1::int; SELECT 21::int * 2, '增长'::text || '%'"]
+
+
+@pytest.mark.postgres
+def test_a_failing_statement_together_raises_and_nothing_after_it_runs(on):
+    with pytest.raises(DatabaseError), transaction.atomic():
+        run_together([("SELECT 1 / %s", [0]), ("SELECT %s::int", [7])])
+    assert run_together(PAIR)[0] == (42, "增长%")  # the connection goes on
+
+
+def test_other_databases_run_statements_together_one_by_one():
+    """SQLite's driver takes one statement at a time: they are sent in turn."""
+    sent = []
+    cursor = SimpleNamespace(execute=lambda sql, params: sent.append((sql, params)))
+    sqlite = SimpleNamespace(vendor="sqlite")
+    prepared.execute_together(cursor, sqlite, [("SELECT %s", [1]), ("SELECT %s * 2", [21])])
+    assert sent == [("SELECT %s", [1]), ("SELECT %s * 2", [21])]
