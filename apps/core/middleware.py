@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.shortcuts import resolve_url
+from django.utils.functional import empty
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
@@ -19,4 +20,12 @@ class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
     def process_view(self, request, view_func, view_args, view_kwargs):
         if request.path_info.startswith(self.exempt_prefixes):
             return None
-        return super().process_view(request, view_func, view_args, view_kwargs)
+        response = super().process_view(request, view_func, view_args, view_kwargs)
+        if response is None:
+            # The check above read the user (signed in or anonymous): hand the view the user
+            # itself rather than the lazy stand-in, so that its every attribute read (dozens
+            # on a record submit) does not go through the proxy.
+            user = getattr(request.user, "_wrapped", empty)
+            if user is not empty:
+                request.user = user
+        return response

@@ -55,6 +55,24 @@ def _state():
 # The record and its audit entry -----------------------------------------------------------------
 
 
+def test_a_submitted_record_holds_the_rows_it_was_given(volunteer, django_assert_num_queries):
+    """Built by key (``services._new_record``), the record still keeps the rows it was given,
+    as ``ServiceRecord(volunteer=..., ...)`` would: reading them costs no query."""
+    given = category()
+    record = submit(volunteer, category=given)
+    with django_assert_num_queries(0):
+        assert record.volunteer is volunteer and record.volunteer_id == volunteer.pk
+        assert record.category is given and record.category_id == given.pk
+        assert record.submitted_by is volunteer
+        assert record.team is None and record.activity is None
+    stored = ServiceRecord.objects.get(pk=record.pk)
+    assert (stored.volunteer_id, stored.category_id, stored.submitted_by_id) == (
+        volunteer.pk,
+        given.pk,
+        volunteer.pk,
+    )
+
+
 def test_a_submit_writes_the_record_and_its_audit_entry_together(volunteer):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
