@@ -422,18 +422,8 @@ def _index_rows(plan: dict) -> list[int]:
     return rows
 
 
-@pytest.mark.postgres
-def test_the_overlap_read_does_not_go_through_the_whole_history(volunteer):
-    """A volunteer with a long history logs yesterday's service: the rules' read looks at the
-    records of that day and those ending after the new one starts, not at every earlier record
-    (they all start before it ends)."""
-    import json
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from apps.service_records.rules import day_and_overlaps
-
+def _with_history(volunteer) -> None:
+    """240 days of approved two-hour records from 9:00, from 2026-03-01."""
     first = datetime.date(2026, 3, 1)
     ServiceRecord.objects.bulk_create(
         unsaved_record(
@@ -441,23 +431,45 @@ def test_the_overlap_read_does_not_go_through_the_whole_history(volunteer):
         )
         for n in range(240)
     )
-    make_record(volunteer, start=at("2026-11-15", 8), minutes=60)  # the same day, earlier
+
+
+def _read_with_its_index_rows(volunteer, day: str, start: int, end: int) -> tuple[dict, list]:
+    """The rules' read for ``day`` from ``start`` to ``end`` o'clock, and the rows each of its
+    index scans returned (EXPLAIN ANALYZE), with sequential scans off: a table this small
+    would be read whole."""
+    import json
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.service_records.rules import day_and_overlaps
+
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE service_records_servicerecord")
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a table this small is read whole
+        cursor.execute("SET LOCAL enable_seqscan = off")
     with CaptureQueriesContext(connection) as read:
         found = day_and_overlaps(
             volunteer_id=volunteer.pk,
-            day=datetime.date(2026, 11, 15),
-            started_at=at("2026-11-15", 9),
-            ended_at=at("2026-11-15", 10),
+            day=datetime.date.fromisoformat(day),
+            started_at=at(day, start),
+            ended_at=at(day, end),
         )
-    assert found == {"already": 60, "overlaps": 0}
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + read.captured_queries[0]["sql"])
         plan = cursor.fetchone()[0]
     plan = plan if isinstance(plan, list) else json.loads(plan)
-    rows = _index_rows(plan[0]["Plan"])
+    return found, _index_rows(plan[0]["Plan"])
+
+
+@pytest.mark.postgres
+def test_the_overlap_read_does_not_go_through_the_whole_history(volunteer):
+    """A volunteer with a long history logs yesterday's service: the rules' read looks at the
+    records of that day and those ending after the new one starts, not at every earlier record
+    (they all start before it ends)."""
+    _with_history(volunteer)
+    make_record(volunteer, start=at("2026-11-15", 8), minutes=60)  # the same day, earlier
+    found, rows = _read_with_its_index_rows(volunteer, "2026-11-15", 9, 10)
+    assert found == {"already": 60, "overlaps": 0}
     assert rows and max(rows) <= 2, rows
 
 
@@ -466,36 +478,9 @@ def test_an_earlier_day_logged_after_a_long_run_of_later_ones_reads_about_a_day(
     """Records logged newest first (a backlog entered after later service): the records that
     end after the new one starts are all the later ones, but no record spans more than a day,
     so the read stops a day after the new one ends."""
-    import json
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from apps.service_records.rules import day_and_overlaps
-
-    first = datetime.date(2026, 3, 1)
-    ServiceRecord.objects.bulk_create(
-        unsaved_record(
-            volunteer, start=at(first + datetime.timedelta(days=n), 9), status=RecordStatus.APPROVED
-        )
-        for n in range(240)
-    )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE service_records_servicerecord")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-    with CaptureQueriesContext(connection) as read:
-        found = day_and_overlaps(
-            volunteer_id=volunteer.pk,
-            day=datetime.date(2026, 4, 30),
-            started_at=at("2026-04-30", 20),
-            ended_at=at("2026-04-30", 21),
-        )
+    _with_history(volunteer)
+    found, rows = _read_with_its_index_rows(volunteer, "2026-04-30", 20, 21)
     assert found == {"already": 120, "overlaps": 0}
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + read.captured_queries[0]["sql"])
-        plan = cursor.fetchone()[0]
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-    rows = _index_rows(plan[0]["Plan"])
     # The day's record, and the next day's, which ends within a day of the new one.
     assert rows and max(rows) <= 2, rows
 
