@@ -18,9 +18,13 @@ class AuditEntry(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    action = models.CharField(_("action"), max_length=64, db_index=True)
+    action = models.CharField(_("action"), max_length=64)
     target_type = models.ForeignKey(
-        ContentType, verbose_name=_("object type"), null=True, on_delete=models.SET_NULL
+        ContentType,
+        verbose_name=_("object type"),
+        null=True,
+        on_delete=models.SET_NULL,
+        db_index=False,  # the (target_type, target_id) index starts with it
     )
     target_id = models.CharField(_("object ID"), max_length=64, blank=True)
     target_repr = models.CharField(_("object"), max_length=255, blank=True)
@@ -30,7 +34,11 @@ class AuditEntry(models.Model):
         verbose_name = _("audit entry")
         verbose_name_plural = _("audit log")
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            # Compared whole: a plain index (db_index would add one for LIKE on PostgreSQL).
+            models.Index(fields=["action"], name="audit_action"),
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.target_repr}"

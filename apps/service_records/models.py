@@ -109,6 +109,7 @@ class ServiceRecord(models.Model):
         verbose_name=_("volunteer"),
         on_delete=models.PROTECT,
         related_name="service_records",
+        db_index=False,  # the indexes in Meta start with the volunteer
     )
     activity_name = models.CharField(_("activity name"), max_length=128)
     category = models.ForeignKey(
@@ -141,6 +142,7 @@ class ServiceRecord(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="service_records",
+        db_index=False,  # the (team, status) index starts with the team
     )
     activity = models.ForeignKey(
         Activity,
@@ -149,6 +151,7 @@ class ServiceRecord(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="service_records",
+        db_index=False,  # a partial index in Meta: most records have none
     )
     signup = models.OneToOneField(
         Signup,
@@ -165,6 +168,7 @@ class ServiceRecord(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="service_records",
+        db_index=False,  # a partial index in Meta: most records have none
     )
     care_recipient = models.ForeignKey(
         CareRecipient,
@@ -173,6 +177,7 @@ class ServiceRecord(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="service_records",
+        db_index=False,  # a partial index in Meta: most records have none
     )
     request = models.ForeignKey(
         ServiceRequest,
@@ -181,6 +186,7 @@ class ServiceRecord(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="service_records",
+        db_index=False,  # a partial index in Meta: most records have none
     )
     source = models.CharField(_("source"), max_length=16, choices=RecordSource.choices)
     status = models.CharField(
@@ -200,7 +206,7 @@ class ServiceRecord(models.Model):
     #: Checks against formalism: ``[{"code": ..., "reason": ...}]``; shown to reviewers.
     flags = models.JSONField(_("flags"), default=list, blank=True)
     #: Normalised content hash, to find near-identical descriptions across records.
-    content_fingerprint = models.CharField(max_length=40, blank=True, db_index=True, editable=False)
+    content_fingerprint = models.CharField(max_length=40, blank=True, editable=False)
     #: Set when a record is submitted, cleared once the checks against formalism ran on it: a
     #: task checks the waiting records in batches (``checks.check_waiting_records``).
     checks_pending = models.BooleanField(
@@ -221,6 +227,7 @@ class ServiceRecord(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,  # a partial index in Meta: most records have none
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_note = models.TextField(_("review note"), blank=True)
@@ -248,6 +255,17 @@ class ServiceRecord(models.Model):
             # Only the few records waiting for their checks: the sweep finds them here.
             models.Index(
                 fields=["id"], condition=Q(checks_pending=True), name="record_checks_pending"
+            ),
+            # Compared whole, never by prefix: a plain index (a CharField's db_index adds a
+            # second one for LIKE on PostgreSQL).
+            models.Index(fields=["content_fingerprint"], name="record_fingerprint"),
+            # Most records name no activity, community, household, request or reviewer (yet):
+            # the indexes hold only those that do, so a submit writes fewer index entries.
+            *(
+                models.Index(
+                    fields=[name], condition=Q(**{f"{name}__isnull": False}), name=f"record_{name}"
+                )
+                for name in ("activity", "community", "care_recipient", "request", "reviewed_by")
             ),
         ]
         constraints = [
