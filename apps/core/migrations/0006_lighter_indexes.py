@@ -6,26 +6,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('core', '0005_export_purge_schedule'),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("core", "0005_export_purge_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditentry',
-            name='action',
-            field=models.CharField(max_length=64, verbose_name='action'),
+            model_name="auditentry",
+            name="action",
+            field=models.CharField(max_length=64, verbose_name="action"),
         ),
         migrations.AlterField(
-            model_name='auditentry',
-            name='target_type',
-            field=models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, to='contenttypes.contenttype', verbose_name='object type'),
+            model_name="auditentry",
+            name="target_type",
+            field=models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                to="contenttypes.contenttype",
+                verbose_name="object type",
+            ),
         ),
         migrations.AddIndex(
-            model_name='auditentry',
-            index=models.Index(fields=['action'], name='audit_action'),
+            model_name="auditentry",
+            index=models.Index(fields=["action"], name="audit_action"),
         ),
     ]
