@@ -29,15 +29,17 @@ def test_a_rarely_set_relation_is_found_through_its_partial_index(field):
 
 
 @pytest.mark.parametrize(
-    ("lookup", "index"),
+    ("lookup", "found_by"),
     [
-        ({"volunteer_id": 7}, "service_rec_volunte"),
-        ({"team_id": 7}, "service_rec_team_id"),
+        # Any of the indexes that start with the volunteer, or the team, will do.
+        ({"volunteer_id": 7}, "Index Cond: (volunteer_id = 7)"),
+        ({"team_id": 7}, "Index Cond: (team_id = 7)"),
         ({"content_fingerprint": "abc"}, "record_fingerprint"),
     ],
 )
-def test_the_records_of_a_volunteer_or_team_or_fingerprint_are_found_by_index(lookup, index):
-    assert index in ServiceRecord.objects.filter(**lookup).explain()
+def test_the_records_of_a_volunteer_or_team_or_fingerprint_are_found_by_index(lookup, found_by):
+    plan = ServiceRecord.objects.filter(**lookup).explain()
+    assert found_by in plan and "Seq Scan" not in plan, plan
 
 
 def test_audit_entries_are_found_by_action_and_by_target():
