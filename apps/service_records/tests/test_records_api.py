@@ -101,6 +101,28 @@ def test_bad_input_is_400_with_field_messages(api_as, recworld, overrides, field
     assert _state() == before
 
 
+def test_a_record_spanning_more_than_a_day_is_refused(api_as, recworld):
+    before = _state()
+    response = api_as(recworld.cast.volunteer).post(
+        URL,
+        report(
+            started_at="2026-11-01T08:00:00+08:00",
+            ended_at="2026-11-02T08:30:00+08:00",
+            duration_minutes=8 * 60,
+        ),
+        format="json",
+    )
+    assert response.status_code == 400, response.json()
+    assert response.json()["ended_at"] == [
+        zh(
+            "One record covers at most %(hours)d hours from start to end: record longer "
+            "service day by day."
+        )
+        % {"hours": 24}
+    ]
+    assert _state() == before
+
+
 def test_future_and_reversed_times_are_refused(api_as, recworld):
     client = api_as(recworld.cast.volunteer)
     later = timezone.now() + datetime.timedelta(days=1)
