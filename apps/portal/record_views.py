@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.activities.models import Activity
 from apps.core.prefetch import prefetch
 from apps.core.scoping import get_object_for_user, get_user_scope, scope_cache_keys
+from apps.core.sessions import save_in_transaction
 from apps.core.workdays import working_days_after
 from apps.notifications.selectors import unread_cache_key
 from apps.organizations.models import paths_q
@@ -239,6 +240,12 @@ def record_new(request):
         if len(teams) == 1:
             form.initial["team"] = teams[0].pk
     created = []
+
+    def remember(record):
+        # In the record's transaction: one commit for the record and the session together.
+        _remember(request, form.cleaned_data)
+        save_in_transaction(request)
+
     if request.method == "POST" and apply_service(
         form,
         lambda: created.append(
@@ -246,11 +253,11 @@ def record_new(request):
                 actor=request.user,
                 volunteer=request.user,
                 photos=form.cleaned_data["photos"],
+                before_commit=remember,
                 **form.record_fields(),
             )
         ),
     ):
-        _remember(request, form.cleaned_data)
         record = created[0]
         messages.success(
             request,

@@ -8,7 +8,7 @@ so two reviewers approving at once approve (and post points) once.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -203,9 +203,12 @@ def service_record_submit(
     late_reason: str = "",
     photos: Iterable = (),
     now: datetime.datetime | None = None,
+    before_commit: Callable[[ServiceRecord], None] | None = None,
 ) -> ServiceRecord:
     """Record one service. Raises ValidationError (per field) when a recording rule is broken,
     with nothing saved. ``photos`` are uploaded files, checked and stored as evidence.
+    ``before_commit(record)`` runs last, in the same transaction: the caller's own writes that
+    go with the record, committed with it (the portal writes the visitor's session there).
 
     Volunteers log their own service (``SELF_REPORTED``) only for a team they are an active
     member of, and only while it is active; ``team`` may then be a bare ``Team(pk=...)``, as
@@ -303,6 +306,8 @@ def service_record_submit(
     if photos:
         store_photos(actor=actor, record=record, photos=photos)
     check_after_commit(record)
+    if before_commit is not None:
+        before_commit(record)
     return record
 
 

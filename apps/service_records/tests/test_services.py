@@ -94,6 +94,44 @@ def test_a_submit_writes_the_record_and_its_audit_entry_together(volunteer):
     assert entry.details == {"source": "self_reported", "late": False, "minutes": 120, "photos": 0}
 
 
+def test_before_commit_runs_in_the_records_transaction_once_it_is_written(volunteer):
+    from django.db import connection
+
+    seen = []
+
+    def before_commit(record):
+        seen.append(
+            (connection.in_atomic_block, ServiceRecord.objects.filter(pk=record.pk).exists())
+        )
+
+    record = submit(volunteer, before_commit=before_commit)
+    assert seen == [(True, True)]
+    assert ServiceRecord.objects.filter(pk=record.pk).exists()
+
+
+def test_a_failing_before_commit_leaves_nothing_saved(volunteer):
+    before = _state()
+
+    class Interrupted(Exception):
+        pass
+
+    def before_commit(record):
+        raise Interrupted
+
+    with pytest.raises(Interrupted):
+        submit(volunteer, before_commit=before_commit)
+    assert _state() == before
+
+
+def test_a_refused_submit_never_calls_before_commit(volunteer):
+    submit(volunteer)
+    called = []
+    with pytest.raises(ValidationError) as refused:
+        submit(volunteer, before_commit=called.append)  # the same hours again: an overlap
+    assert "started_at" in refused.value.message_dict
+    assert called == []
+
+
 @pytest.mark.postgres
 def test_a_submit_runs_its_statements_prepared_once_per_connection(volunteer, settings):
     from django.db import connection

@@ -1,0 +1,73 @@
+"""Sessions in the database, which a view may write inside its own transaction.
+
+Every request writes its session (``SESSION_SAVE_EVERY_REQUEST``, for the idle timeout), after
+the view, in a transaction of its own: a second commit, with its own wait for the disk, for a
+view that commits its own writes anyway. Such a view calls ``save_in_transaction(request)``
+inside its transaction; the session middleware's save after the view then finds nothing new
+to write and writes nothing.
+
+If the session's row is gone by then (signed out in another tab, say), nothing is written
+here and the middleware's save after the view answers as Django always does
+(``SessionInterrupted``): the view's own writes stand, as they would without this.
+"""
+
+from __future__ import annotations
+
+from django.contrib.sessions.backends import db
+from django.db import connection, transaction
+
+from . import prepared
+
+
+class SessionStore(db.SessionStore):
+    """Django's database store, plus ``write_in_transaction``."""
+
+    #: (session key, serialized data) as written by ``write_in_transaction`` in this request.
+    _written: tuple[str, bytes] | None = None
+
+    def _snapshot(self, data: dict) -> bytes:
+        return self.serializer().dumps(data)
+
+    def write_in_transaction(self) -> bool:
+        """Write the session now, in the caller's transaction; whether it was written (not when
+        its row is gone)."""
+        if self.session_key is None:
+            return False  # a new session: the middleware creates it after the view
+        data = self._get_session()
+        meta = self.model._meta
+        quote = connection.ops.quote_name
+        data_column, expiry, key = (
+            quote(meta.get_field(name).column)
+            for name in ("session_data", "expire_date", "session_key")
+        )
+        sql = (
+            f"UPDATE {quote(meta.db_table)} SET {data_column} = %s, {expiry} = %s WHERE {key} = %s"
+        )
+        params = [self.encode(data), self.get_expiry_date(), self.session_key]
+        with connection.cursor() as cursor:
+            prepared.execute(cursor, connection, sql, params)
+            written = cursor.rowcount == 1
+        if written:
+            # Known as written once committed: rolled back, the middleware writes it as usual.
+            snapshot = (self.session_key, self._snapshot(data))
+            transaction.on_commit(lambda: setattr(self, "_written", snapshot))
+        return written
+
+    def save(self, must_create=False):
+        written = self._written
+        if (
+            not must_create
+            and written is not None
+            and written[0] == self.session_key
+            and written[1] == self._snapshot(self._get_session())
+        ):
+            return  # written in the view's transaction, unchanged since
+        super().save(must_create=must_create)
+
+
+def save_in_transaction(request) -> None:
+    """Write the request's session in the current transaction, when the configured store can
+    (``SESSION_ENGINE = "apps.core.sessions"``); otherwise the middleware saves it as usual."""
+    session = getattr(request, "session", None)
+    if isinstance(session, SessionStore) and connection.in_atomic_block:
+        session.write_in_transaction()

@@ -1,0 +1,125 @@
+"""``core.sessions``: a view may write the session inside its own transaction, so the request
+commits once; the middleware's save after the view then writes only what changed since, and
+writes as usual when that transaction rolled back or the session's row is gone."""
+
+import datetime
+
+import pytest
+from django.contrib.sessions.backends.base import UpdateError
+from django.contrib.sessions.models import Session
+from django.db import connection, transaction
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from apps.core.sessions import SessionStore, save_in_transaction
+
+# Real commits: what is known as written is known so only once the transaction commits.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _stored(key: str) -> dict:
+    return SessionStore().decode(Session.objects.get(session_key=key).session_data)
+
+
+def _existing(**data) -> SessionStore:
+    created = SessionStore()
+    created.update(data)
+    created.create()
+    store = SessionStore(session_key=created.session_key)
+    assert store["visits"] == data["visits"]  # loaded, as a request's session is
+    return store
+
+
+def _writes(queries) -> list[str]:
+    return [q["sql"] for q in queries.captured_queries if "django_session" in q["sql"]]
+
+
+def test_a_session_written_in_the_transaction_is_not_written_again():
+    store = _existing(visits=1)
+    store["visits"] = 2
+    with transaction.atomic():
+        assert store.write_in_transaction()
+    with CaptureQueriesContext(connection) as queries:
+        store.save()  # the middleware's save after the view
+    assert queries.captured_queries == []
+    assert _stored(store.session_key) == {"visits": 2}
+
+
+def test_the_write_renews_the_expiry():
+    store = _existing(visits=1)
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() + datetime.timedelta(seconds=5)
+    )
+    with transaction.atomic():
+        store.write_in_transaction()
+    expiry = Session.objects.get(session_key=store.session_key).expire_date
+    assert expiry > timezone.now() + datetime.timedelta(seconds=store.get_expiry_age() - 60)
+
+
+def test_a_change_after_the_write_is_saved_by_the_middleware():
+    store = _existing(visits=1)
+    with transaction.atomic():
+        store.write_in_transaction()
+    store["visits"] = 3
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert len(_writes(queries)) == 1
+    assert _stored(store.session_key) == {"visits": 3}
+
+
+def test_a_write_rolled_back_is_written_by_the_middleware():
+    store = _existing(visits=1)
+    store["visits"] = 4
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), transaction.atomic():
+        store.write_in_transaction()
+        raise Refused
+    assert _stored(store.session_key) == {"visits": 1}  # nothing kept
+    store.save()
+    assert _stored(store.session_key) == {"visits": 4}
+
+
+def test_a_session_whose_row_is_gone_is_not_written_and_the_middleware_says_so():
+    store = _existing(visits=1)
+    Session.objects.filter(session_key=store.session_key).delete()
+    store["visits"] = 5
+    with transaction.atomic():
+        assert not store.write_in_transaction()
+    assert not Session.objects.filter(session_key=store.session_key).exists()
+    with pytest.raises(UpdateError):  # the middleware answers SessionInterrupted, as always
+        store.save()
+
+
+def test_a_new_session_is_left_to_the_middleware():
+    store = SessionStore()
+    store["visits"] = 1
+    with transaction.atomic():
+        assert not store.write_in_transaction()
+    assert Session.objects.count() == 0
+    store.save()  # creates it, as Django's store does
+    assert _stored(store.session_key) == {"visits": 1}
+
+
+def test_outside_a_transaction_the_session_is_left_to_the_middleware():
+    request = RequestFactory().get("/")
+    request.session = _existing(visits=1)
+    request.session["visits"] = 6
+    with CaptureQueriesContext(connection) as queries:
+        save_in_transaction(request)
+    assert queries.captured_queries == []
+    assert _stored(request.session.session_key) == {"visits": 1}
+
+
+def test_a_request_without_this_store_is_left_to_the_middleware():
+    from django.contrib.sessions.backends.signed_cookies import SessionStore as CookieStore
+
+    request = RequestFactory().get("/")
+    request.session = CookieStore()
+    request.session["visits"] = 1
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        save_in_transaction(request)
+    assert _writes(queries) == []
