@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.categories import active_category
 from apps.accounts.models import ServiceCategory, User
 from apps.care.models import CareRecipient, RecipientPairing
+from apps.core.forms import Form, copy_field
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus, TeamRole
 from apps.teams.selectors import member_teams
 
@@ -69,13 +70,18 @@ class DeferredModelChoiceField(forms.ModelChoiceField):
 
     iterator = _DeferredChoices
 
-    def __init__(self, queryset=None, **kwargs):
-        self.queryset_factory = None
+    def __init__(self, queryset=None, *, queryset_factory=None, **kwargs):
+        self.queryset_factory = queryset_factory
         super().__init__(queryset, **kwargs)
 
     def __deepcopy__(self, memo):
-        result = super().__deepcopy__(memo)
-        result.widget.choices = result.choices  # list the copy's rows, not the original's
+        # What ModelChoiceField's copy does, without building the queryset (or copying it
+        # when it was never built) and without the generic copy (``core.forms``).
+        result = copy_field(self, memo)
+        if self._queryset is not None:
+            result.queryset = self._queryset  # the setter lists the copy's rows
+        else:
+            result.widget.choices = result.choices  # the copy's rows, not the original's
         return result
 
     def _get_queryset(self):
@@ -117,13 +123,13 @@ def _time_input():
     return forms.TimeInput({"type": "time"}, format="%H:%M")
 
 
-class RecordTimesForm(forms.Form):
+class RecordTimesForm(Form):
     """What every way of logging service shares: what, when, how long, where."""
 
     activity_name = forms.CharField(label=gettext_lazy("Activity name"), max_length=128)
     category = LookupChoiceField(
         label=gettext_lazy("Service category"),
-        queryset=ServiceCategory.objects.filter(is_active=True),
+        queryset_factory=lambda: ServiceCategory.objects.filter(is_active=True),
         lookup=active_category,
     )
     service_date = forms.DateField(label=gettext_lazy("Date"), widget=_date_input())

@@ -149,3 +149,28 @@ def test_a_team_joined_and_committed_is_taken_on_the_next_submit(client_as, w): 
     response, _ = post(client, w, team=other.pk, responsible_person="王芳")  # it has no leader
     assert response.status_code == 302, response.context["form"].errors
     assert ServiceRecord.objects.filter(team=other).count() == 1
+
+
+def test_the_record_forms_copy_their_fields_without_building_their_lists(w):  # noqa: F811
+    """Each form copies its fields (``core.forms``) without building the category's or the
+    teams' querysets; a form lists its own volunteer's teams and the active categories."""
+    from apps.portal.forms_records import RecordForm
+
+    other = w.cast.outsider
+    elsewhere = Team.objects.create(organization=w.team.organization, name="另一支志愿服务队")
+    TeamMembership.objects.create(team=elsewhere, user=other, status=TeamMembershipStatus.ACTIVE)
+    mine = RecordForm(user=w.cast.volunteer)
+    theirs = RecordForm(user=other)
+    for name in ("category", "team", "care_recipient"):
+        assert RecordForm.base_fields[name]._queryset is None
+        assert mine.fields[name]._queryset is None  # built when listed, not when copied
+    for form, user in ((mine, w.cast.volunteer), (theirs, other)):
+        assert set(form.fields["team"].queryset) == set(
+            Team.objects.filter(
+                memberships__user=user, memberships__status=TeamMembershipStatus.ACTIVE
+            )
+        )
+    assert not set(theirs.fields["team"].queryset) & set(mine.fields["team"].queryset)
+    listed = [label for value, label in mine.fields["category"].widget.choices if value]
+    assert listed == [c.name for c in ServiceCategory.objects.filter(is_active=True)]
+    assert RecordForm.base_fields["category"]._queryset is None

@@ -1,0 +1,156 @@
+"""``core.forms``: each form gets copies of its class's fields that are what Django's own deep
+copy makes (new field, widget, widget attributes, error messages and validators; everything
+else shared as a shallow copy shares it), without Python's generic copy; classes that copy
+themselves in another way are left to ``copy.deepcopy``."""
+
+import copy
+
+import pytest
+from django import forms
+from django.core.validators import MinLengthValidator
+
+from apps.core.forms import FieldsCopiedCheaply, Form, _copies_its_dict, copy_field
+
+
+class Plain(forms.Form):
+    """The same fields on Django's own form, for comparison."""
+
+    name = forms.CharField(max_length=20, widget=forms.TextInput({"class": "a"}))
+    day = forms.DateField(widget=forms.DateInput({"type": "date"}))
+    size = forms.ChoiceField(choices=[("s", "S"), ("l", "L")])
+    amount = forms.DecimalField(required=False, max_digits=5, decimal_places=2)
+    when = forms.SplitDateTimeField(required=False)  # MultiValueField: its own deep copy
+    tags = forms.MultipleChoiceField(choices=[("a", "A")], required=False)
+
+
+class Cheap(Form):
+    name = forms.CharField(max_length=20, widget=forms.TextInput({"class": "a"}))
+    day = forms.DateField(widget=forms.DateInput({"type": "date"}))
+    size = forms.ChoiceField(choices=[("s", "S"), ("l", "L")])
+    amount = forms.DecimalField(required=False, max_digits=5, decimal_places=2)
+    when = forms.SplitDateTimeField(required=False)
+    tags = forms.MultipleChoiceField(choices=[("a", "A")], required=False)
+
+
+COPIED = {"widget", "error_messages", "validators"}
+
+
+def _same_copy(django_copy, cheap_copy, original):
+    """The two copies agree, attribute by attribute, in what is new and what is shared."""
+    assert type(cheap_copy) is type(django_copy) is type(original)
+    assert cheap_copy is not original
+    assert cheap_copy.__dict__.keys() == django_copy.__dict__.keys()
+    for attribute, value in original.__dict__.items():
+        cheap, django = getattr(cheap_copy, attribute), getattr(django_copy, attribute)
+        if attribute in COPIED:
+            assert cheap is not value and django is not value, attribute
+        elif isinstance(value, (list, dict, tuple)) and django is not value:
+            assert cheap is not value, attribute  # copied deeper by the field's own copy
+        else:
+            assert (cheap is value) == (django is value), attribute
+        if attribute == "widget":
+            assert type(cheap) is type(value)
+            assert cheap.attrs == value.attrs and cheap.attrs is not value.attrs
+            assert cheap.__dict__.keys() == django.__dict__.keys()
+        elif attribute not in {"fields"}:
+            assert cheap == django or attribute == "_choices" and list(cheap) == list(django)
+
+
+def test_each_form_gets_copies_like_djangos_own():
+    cheap, plain = Cheap(), Plain()
+    assert list(cheap.fields) == list(plain.fields)
+    for name, field in Cheap.base_fields.items():
+        django_copy = copy.deepcopy(field)
+        _same_copy(django_copy, cheap.fields[name], field)
+        assert type(cheap.fields[name]) is type(plain.fields[name])
+
+
+def test_a_forms_changes_to_its_fields_stay_with_it():
+    first, second = Cheap(), Cheap()
+    first.fields["name"].help_text = "changed"
+    first.fields["name"].widget.attrs["placeholder"] = "x"
+    first.fields["name"].error_messages["required"] = "say it"
+    first.fields["name"].validators.append(MinLengthValidator(3))
+    first.fields["size"].choices = [("m", "M")]
+    first.fields["when"].fields[0].widget.attrs["class"] = "b"
+    for field in (second.fields["name"], Cheap.base_fields["name"]):
+        assert field.help_text == ""
+        assert field.widget.attrs == {"class": "a", "maxlength": "20"}
+        assert field.error_messages["required"] != "say it"
+        assert not any(isinstance(v, MinLengthValidator) for v in field.validators)
+    assert list(second.fields["size"].choices) == [("s", "S"), ("l", "L")]
+    assert list(second.fields["size"].widget.choices) == [("s", "S"), ("l", "L")]
+    assert "class" not in second.fields["when"].fields[0].widget.attrs
+
+
+def test_the_forms_still_check_and_render_as_before():
+    data = {"name": "李明", "day": "2026-11-30", "size": "s", "amount": "1.50", "tags": ["a"]}
+    cheap, plain = Cheap(data), Plain(data)
+    assert cheap.is_valid() and plain.is_valid()
+    assert cheap.cleaned_data == plain.cleaned_data
+    assert str(Cheap()) == str(Plain())
+    bad = {"name": "x" * 30, "day": "not a day", "size": "q"}
+    assert Cheap(bad).errors == Plain(bad).errors
+
+
+def test_a_field_under_two_names_is_copied_once_as_deepcopy_does():
+    class Shared(Form):
+        first = second = forms.CharField()
+
+    class PlainShared(forms.Form):
+        first = second = forms.CharField()
+
+    form, plain = Shared(), PlainShared()
+    assert plain.fields["first"] is plain.fields["second"]
+    assert form.fields["first"] is form.fields["second"]
+    assert form.fields["first"] is not Shared.base_fields["first"]
+
+
+class _Slotted(forms.CharField):
+    __slots__ = ("extra",)
+
+
+class _OwnCopy(forms.CharField):
+    copied = 0
+
+    def __copy__(self):
+        type(self).copied += 1
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        return new
+
+
+@pytest.mark.parametrize(
+    ("cls", "expected"),
+    [
+        (forms.CharField, True),
+        (forms.TextInput, True),
+        (_Slotted, False),
+        (_OwnCopy, False),
+    ],
+)
+def test_only_classes_that_copy_their_attributes_are_copied_directly(cls, expected):
+    assert _copies_its_dict(cls) is expected
+
+
+def test_a_field_that_copies_itself_otherwise_is_left_to_deepcopy():
+    class Own(metaclass=FieldsCopiedCheaply):
+        pass
+
+    class OwnForm(Form):
+        name = _OwnCopy()
+
+    before = _OwnCopy.copied
+    form = OwnForm()
+    assert _OwnCopy.copied == before + 1  # its own __copy__, through Field.__deepcopy__
+    assert form.fields["name"] is not OwnForm.base_fields["name"]
+    assert isinstance(Own.base_fields, dict)
+
+
+def test_copy_field_is_djangos_field_copy():
+    field = forms.CharField(max_length=5)
+    memo = {}
+    result = copy_field(field, memo)
+    assert memo[id(field)] is result
+    assert memo[id(field.widget)] is result.widget
+    _same_copy(copy.deepcopy(field), result, field)
