@@ -13,6 +13,7 @@ here and the middleware's save after the view answers as Django always does
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.db import connection, transaction
 
@@ -69,5 +70,7 @@ def save_in_transaction(request) -> None:
     """Write the request's session in the current transaction, when the configured store can
     (``SESSION_ENGINE = "apps.core.sessions"``); otherwise the middleware saves it as usual."""
     session = getattr(request, "session", None)
-    if isinstance(session, SessionStore) and connection.in_atomic_block:
+    if not isinstance(session, SessionStore) or not connection.in_atomic_block:
+        return
+    if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:  # what the middleware saves
         session.write_in_transaction()

@@ -123,3 +123,16 @@ def test_a_request_without_this_store_is_left_to_the_middleware():
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         save_in_transaction(request)
     assert _writes(queries) == []
+
+
+def test_a_session_the_middleware_would_not_save_is_not_written(settings):
+    settings.SESSION_SAVE_EVERY_REQUEST = False
+    request = RequestFactory().get("/")
+    request.session = _existing(visits=1)  # read, not changed
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        save_in_transaction(request)
+    assert _writes(queries) == []
+    request.session["visits"] = 7  # changed: written, as the middleware would
+    with transaction.atomic():
+        save_in_transaction(request)
+    assert _stored(request.session.session_key) == {"visits": 7}
