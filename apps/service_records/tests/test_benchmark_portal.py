@@ -199,6 +199,13 @@ class _Meter:
         return {"web": time.perf_counter() - before["at"]}
 
 
+def test_the_latency_floor_is_the_clients_over_the_throughput():
+    trivial = bench.Result("trivial view", 2400, 0, 10.0, [0.06] * 2400)
+    line = bench.latency_floor([trivial], 16)
+    assert "needs more than 160 req/s" in line
+    assert "the trivial view here: 240 req/s, 67 ms mean" in line
+
+
 def test_a_scenario_meters_only_the_counted_seconds():
     meter = _Meter()
     result = bench.run_scenario(

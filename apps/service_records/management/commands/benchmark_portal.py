@@ -542,6 +542,23 @@ def cpu_table(results: list[Result]) -> list[str]:
     return lines
 
 
+def latency_floor(results: list[Result], clients: int) -> str:
+    """What the p95 goal asks of throughput: each client sends its next request when the last
+    one is answered, so a scenario's mean latency is the clients over its requests per second,
+    and its p95 is no lower. Under 100 ms thus takes more than clients / 0.1 s requests per
+    second, however cheap a page is next to the trivial view; on a slow machine even the
+    trivial view may fall short."""
+    needed = clients / (GOAL_P95_MS / 1000)
+    baseline = results[0]
+    mean = clients / baseline.rate * 1000 if baseline.rate else float("nan")
+    return (
+        f"Latency floor: each of the {clients} clients waits for its answer, so a scenario's "
+        f"mean latency is {clients} / its req/s; p95 < {GOAL_P95_MS:g} ms needs more than "
+        f"{needed:.0f} req/s (the trivial view here: {baseline.rate:.0f} req/s, "
+        f"{mean:.0f} ms mean)."
+    )
+
+
 def local_database_pids() -> list[int]:
     """The database server's processes, when it runs on this machine (PostgreSQL): every
     backend and its background writers, whose work the requests cause too."""
@@ -882,6 +899,7 @@ class Command(BaseCommand):
             if result.first_error:
                 lines.append(f"    first error: {result.first_error}")
         lines += cpu_table(results)
+        lines.append(latency_floor(results, options["clients"]))
         if checks:
             lines.append(checks)
         lines.append(
