@@ -44,7 +44,8 @@ class SessionStore(db.SessionStore):
         sql = (
             f"UPDATE {quote(meta.db_table)} SET {data_column} = %s, {expiry} = %s WHERE {key} = %s"
         )
-        params = [self.encode(data), self.get_expiry_date(), self.session_key]
+        expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
+        params = [self.encode(data), expires, self.session_key]
         with connection.cursor() as cursor:
             prepared.execute(cursor, connection, sql, params)
             written = cursor.rowcount == 1

@@ -3,6 +3,7 @@ commits once; the middleware's save after the view then writes only what changed
 writes as usual when that transaction rolled back or the session's row is gone."""
 
 import datetime
+import re
 
 import pytest
 from django.contrib.sessions.backends.base import UpdateError
@@ -55,6 +56,22 @@ def test_the_write_renews_the_expiry():
         store.write_in_transaction()
     expiry = Session.objects.get(session_key=store.session_key).expire_date
     assert expiry > timezone.now() + datetime.timedelta(seconds=store.get_expiry_age() - 60)
+    # Stored as the ORM stores it: found by the lookup the middleware's load makes.
+    found = Session.objects.filter(session_key=store.session_key, expire_date__gt=timezone.now())
+    assert found.exists()
+    # In the same form as Django's own store writes it (text on SQLite, compared as text).
+    theirs = _existing(visits=1)
+    theirs.save()
+    assert _shape(store.session_key) == _shape(theirs.session_key)
+
+
+def _shape(key: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT CAST(expire_date AS TEXT) FROM django_session WHERE session_key = %s", [key]
+        )
+        text = re.sub(r"\.[0-9]+", "", cursor.fetchone()[0])  # fractions of a second vary
+        return re.sub(r"[0-9]", "0", text)
 
 
 def test_a_change_after_the_write_is_saved_by_the_middleware():
