@@ -134,9 +134,6 @@ def test_only_classes_that_copy_their_attributes_are_copied_directly(cls, expect
 
 
 def test_a_field_that_copies_itself_otherwise_is_left_to_deepcopy():
-    class Own(metaclass=FieldsCopiedCheaply):
-        pass
-
     class OwnForm(Form):
         name = _OwnCopy()
 
@@ -144,7 +141,16 @@ def test_a_field_that_copies_itself_otherwise_is_left_to_deepcopy():
     form = OwnForm()
     assert _OwnCopy.copied == before + 1  # its own __copy__, through Field.__deepcopy__
     assert form.fields["name"] is not OwnForm.base_fields["name"]
-    assert isinstance(Own.base_fields, dict)
+
+
+def test_the_metaclass_serves_other_form_bases_too():
+    class OtherBase(forms.BaseForm, metaclass=FieldsCopiedCheaply):
+        name = forms.CharField(max_length=5)
+
+    form = OtherBase({"name": "李明"})
+    assert type(form.fields) is dict
+    assert form.fields["name"] is not OtherBase.base_fields["name"]
+    assert form.is_valid() and form.cleaned_data == {"name": "李明"}
 
 
 def test_copy_field_is_djangos_field_copy():
