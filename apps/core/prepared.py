@@ -1,5 +1,5 @@
 """Statements the database keeps parsed and planned, once per connection (PostgreSQL's
-``PREPARE``), for the few that run on every record submit.
+``PREPARE``), for the few that run on every record submit or every visit to "my records".
 
 A statement sent as text is parsed, analysed and planned again every time it comes. For the
 record's INSERT with its audit entry, that work is about a third of what the database spends

@@ -30,6 +30,49 @@ def test_only_approved_hours_count_and_pending_are_shown_apart(recworld):
     assert selectors.hours_in_year(user=volunteer, year=2025)["approved_minutes"] == 60
 
 
+@pytest.mark.postgres
+def test_own_hours_are_read_through_a_statement_prepared_and_planned_once(recworld, settings):
+    """ "My records" reads one's own figures on every visit: with prepared statements on, the
+    same figures, from one statement each connection prepares once and plans once."""
+    from django.db import connections
+
+    from apps.core import prepared
+
+    volunteer = recworld.cast.volunteer
+    make_record(volunteer, start=at("2026-01-01", 0), minutes=30, status=RecordStatus.APPROVED)
+    as_text = selectors.hours_in_year(user=volunteer, year=2026, with_stamp=True)
+
+    settings.DATABASE_PREPARED_STATEMENTS = True
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    prepared._prepared.pop(connection.connection, None)
+    with CaptureQueriesContext(connection) as sent:
+        answers = [
+            selectors.hours_in_year(user=volunteer, year=2026, with_stamp=True) for _ in range(3)
+        ]
+    assert answers == [as_text] * 3
+    statements = [q["sql"] for q in sent.captured_queries]
+    assert statements[0].startswith("PREPARE vp_statement_")
+    name = statements[0].split()[1]
+    assert [sql.split("(")[0] for sql in statements[1:]] == [f"EXECUTE {name}"] * 3
+
+    # A connection of its own, as a gunicorn worker has, plans it once (the generic plan).
+    fresh = connections.create_connection("default")
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("apps.service_records.selectors.connection", fresh)
+            for _ in range(4):
+                selectors.hours_in_year(user=volunteer, year=2026, with_stamp=True)
+        with fresh.cursor() as cursor:
+            cursor.execute(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE name = %s",
+                [name],
+            )
+            assert cursor.fetchall() == [(4, 0)]
+    finally:
+        fresh.close()
+
+
 def test_someone_elses_hours_only_within_reach(recworld):
     volunteer = recworld.cast.volunteer
     seen = selectors.hours_in_year(
