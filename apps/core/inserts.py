@@ -7,8 +7,12 @@ model's statement, compiled once per process, and sends the row and its audit en
 
     WITH new_row AS (INSERT INTO <table> (...) VALUES (...) RETURNING <key>, <db defaults>),
          new_entry AS (INSERT INTO core_auditentry (...)
-                       VALUES (..., (SELECT <key> FROM new_row), ...))
+                       VALUES (..., (SELECT <key> FROM new_row), ...)),
+         with_1 AS (INSERT INTO <companion table> (<its key>) SELECT <key> FROM new_row)
     SELECT <key>, <db defaults> FROM new_row
+
+``companions`` are models whose only column is a key to the new row (a queue of rows waiting
+for something, say): a row of each is inserted with it.
 
 The values are what ``save()`` writes: each field's ``pre_save`` and ``get_db_prep_save``,
 and ``DEFAULT`` for a database default (``db_default``) the row was not given a value for;
@@ -47,9 +51,9 @@ def _target_column() -> str:
 
 
 @functools.cache
-def _statement(model, using: str, defaults: frozenset[str]) -> str:
-    """The row's INSERT and its entry's, in one statement; ``defaults`` are the row's columns
-    left to the database (``DEFAULT``)."""
+def _statement(model, using: str, defaults: frozenset[str], companions: tuple = ()) -> str:
+    """The row's INSERT, its entry's and its companions', in one statement; ``defaults`` are the
+    row's columns left to the database (``DEFAULT``)."""
     quote = connections[using].ops.quote_name
 
     def column_list(fields):
@@ -61,17 +65,32 @@ def _statement(model, using: str, defaults: frozenset[str]) -> str:
         key if f.column == _target_column() else "%s" for f in _written(AuditEntry)
     )
     read_back = column_list(model._meta.db_returning_fields)
+    also = "".join(
+        f", with_{n} AS (INSERT INTO {quote(companion._meta.db_table)} "
+        f"({quote(companion._meta.pk.column)}) SELECT {quote(model._meta.pk.column)} FROM new_row)"
+        for n, companion in enumerate(companions, start=1)
+    )
     return (
         f"WITH new_row AS (INSERT INTO {quote(model._meta.db_table)} "
         f"({column_list(_written(model))}) VALUES ({row_values}) RETURNING {read_back}), "
         f"new_entry AS (INSERT INTO {quote(AuditEntry._meta.db_table)} "
-        f"({column_list(_written(AuditEntry))}) VALUES ({entry_values})) "
+        f"({column_list(_written(AuditEntry))}) VALUES ({entry_values})){also} "
         f"SELECT {read_back} FROM new_row"
     )
 
 
-def _fits(obj, connection) -> bool:
-    """Whether one statement does what ``save()`` and ``audit_log`` would."""
+def _companion_field(companion, model) -> models.Field:
+    """The companion's one column: its primary key, a one-to-one key to ``model``'s rows."""
+    meta = companion._meta
+    key = meta.pk
+    if len(meta.concrete_fields) != 1 or not key.one_to_one or key.related_model is not model:
+        raise TypeError(f"{meta.label} is not a key to {model._meta.label} alone.")
+    return key
+
+
+def _fits(obj, connection, companions: tuple = ()) -> bool:
+    """Whether one statement does what ``save()``, ``audit_log`` and the companions' ``save()``
+    would."""
     model = type(obj)
     meta = model._meta
     return (
@@ -84,7 +103,7 @@ def _fits(obj, connection) -> bool:
         and not any(
             signal.has_listeners(sender)
             for signal in (pre_save, post_save)
-            for sender in (model, AuditEntry)
+            for sender in (model, AuditEntry, *companions)
         )
     )
 
@@ -114,15 +133,25 @@ def _read_back(obj, row, connection) -> None:
         setattr(obj, field.attname, value)
 
 
-def insert_audited(obj: models.Model, *, actor, action: str, details: dict | None = None) -> None:
+def insert_audited(
+    obj: models.Model,
+    *,
+    actor,
+    action: str,
+    details: dict | None = None,
+    companions: tuple[type[models.Model], ...] = (),
+) -> None:
     """Save the new ``obj`` and append an audit entry about it, as ``obj.save()`` followed by
     ``audit_log(actor=actor, action=action, target=obj, details=details)`` would, in one
-    statement where it can (see the module). Call it inside the service's transaction."""
+    statement where it can (see the module); and a row of each of ``companions`` (models whose
+    only column is a one-to-one key to ``obj``'s model) for it. Call it inside the service's
+    transaction."""
     model = type(obj)
+    keys = [_companion_field(companion, model) for companion in companions]
     using = router.db_for_write(model, instance=obj)
     connection = connections[using]
     row = entry = None
-    if _fits(obj, connection):
+    if _fits(obj, connection, companions):
         if hasattr(obj, "prepare_insert"):
             obj.prepare_insert()
         obj._prepare_related_fields_for_save(operation_name="save")
@@ -134,12 +163,13 @@ def insert_audited(obj: models.Model, *, actor, action: str, details: dict | Non
     if row is None or entry is None or entry[1]:
         obj.save(using=using)
         audit_log(actor=actor, action=action, target=obj, details=details)
+        for companion, key in zip(companions, keys, strict=True):
+            companion(**{key.name: obj}).save(using=using, force_insert=True)
         return
     (values, defaults), (entry_values, _none) = row, entry
+    statement = _statement(model, using, defaults, tuple(companions))
     with connection.cursor() as cursor:
-        prepared.execute(
-            cursor, connection, _statement(model, using, defaults), values + entry_values
-        )
+        prepared.execute(cursor, connection, statement, values + entry_values)
         _read_back(obj, cursor.fetchone(), connection)
     obj._state.adding = False
     obj._state.db = using

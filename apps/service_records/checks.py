@@ -29,7 +29,7 @@ from django.db.models.functions import Substr, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from .models import Evidence, RecordStatus, ServiceRecord
+from .models import Evidence, QueuedCheck, RecordStatus, ServiceRecord
 
 logger = logging.getLogger(__name__)
 
@@ -445,24 +445,23 @@ def _refresh_others(ids: set[int]) -> None:
 
 
 def _store_checked(records: list[ServiceRecord], flags: dict[int, list[dict]]) -> None:
-    # One UPDATE per distinct set of flags (a batch has few: most records have none, and
-    # records alike are flagged alike), not one per record.
+    # Only the records whose flags changed are written (most have none, before and after), in
+    # one UPDATE per distinct set of flags (a batch has few: records alike are flagged alike).
     groups: dict[str, list[int]] = defaultdict(list)
     for record in records:
-        record.checks_pending = False
         if flags[record.pk] != record.flags:
             record.flags = flags[record.pk]
             groups[json.dumps(record.flags, sort_keys=True)].append(record.pk)
-        else:
-            groups[""].append(record.pk)
     for key, ids in groups.items():
-        values = {"checks_pending": False}
-        if key:
-            values["flags"] = json.loads(key)
-        ServiceRecord.objects.filter(pk__in=ids).update(**values)
+        ServiceRecord.objects.filter(pk__in=ids).update(flags=json.loads(key))
+    _dequeue(records)
     # Both halves of a shared photo show the flag.
     batch = {record.pk for record in records}
     _refresh_others(set().union(*map(_shared_photo_ids, flags.values())) - batch)
+
+
+def _dequeue(records: list[ServiceRecord]) -> None:
+    QueuedCheck.objects.filter(record_id__in=[record.pk for record in records]).delete()
 
 
 def _check_batch(records: list[ServiceRecord]) -> None:
@@ -474,29 +473,43 @@ def _check_batch(records: list[ServiceRecord]) -> None:
         if len(records) == 1:
             # Checked no further, so that one record cannot hold up every later sweep.
             logger.exception("checks against formalism failed on record %s", records[0].pk)
-            ServiceRecord.objects.filter(pk=records[0].pk).update(checks_pending=False)
+            _dequeue(records)
             return
     for record in records:  # find the record that fails, check the others
         _check_batch([record])
 
 
+def _waiting_batch(batch: int) -> list[ServiceRecord]:
+    """Up to ``batch`` records waiting for their checks, locked with their queue rows; those
+    locked elsewhere (by another sweep, or a correction being saved) are skipped."""
+    queued = list(
+        QueuedCheck.objects.select_for_update(skip_locked=True)
+        .order_by("record_id")
+        .values_list("record_id", flat=True)[:batch]
+    )
+    if not queued:
+        return []
+    return list(
+        ServiceRecord.objects.filter(pk__in=queued)
+        .select_for_update(skip_locked=True, of=("self",))
+        .select_related("signup__activity")
+        .order_by("pk")
+    )
+
+
 def check_waiting_records(*, batch: int = SWEEP_BATCH) -> int:
-    """Run the checks on every record waiting for them (``checks_pending``), a batch at a
+    """Run the checks on every record waiting for them (a ``QueuedCheck``), a batch at a
     time, and store the flags; returns how many records were checked.
 
     A batch is locked while it is checked, skipping records locked elsewhere: two sweeps at
     once share the work, and a correction being saved (which checks its record itself) is
-    never overwritten by flags from before it; a skipped record waits for the next sweep.
+    never overwritten by flags from before it; a skipped record stays queued for the next
+    sweep.
     """
     checked = 0
     while True:
         with transaction.atomic():
-            records = list(
-                ServiceRecord.objects.filter(checks_pending=True)
-                .select_for_update(skip_locked=True, of=("self",))
-                .select_related("signup__activity")
-                .order_by("pk")[:batch]
-            )
+            records = _waiting_batch(batch)
             if records:
                 _check_batch(records)
         checked += len(records)

@@ -62,6 +62,7 @@ from .models import (
     ImportJob,
     ImportKind,
     ImportStatus,
+    QueuedCheck,
     RecordSource,
     RecordStatus,
     ServiceRecord,
@@ -961,10 +962,12 @@ def _write_service_records(*, actor, job: ImportJob, parsed: list[_RecordRow], l
                 submitted_by=actor,
                 created_at=now,
                 content_fingerprint=content_fingerprint(row.content),
-                checks_pending=True,
             )
         )
     ServiceRecord.objects.bulk_create(records, batch_size=WRITE_BATCH)
+    QueuedCheck.objects.bulk_create(
+        [QueuedCheck(record_id=record.pk) for record in records], batch_size=WRITE_BATCH
+    )
     # Imported records go through the checks against formalism like submitted ones: the
     # sweep queued once the import commits takes them all, in batches.
     transaction.on_commit(queue_waiting_checks)

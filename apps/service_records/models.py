@@ -207,11 +207,6 @@ class ServiceRecord(models.Model):
     flags = models.JSONField(_("flags"), default=list, blank=True)
     #: Normalised content hash, to find near-identical descriptions across records.
     content_fingerprint = models.CharField(max_length=40, blank=True, editable=False)
-    #: Set when a record is submitted, cleared once the checks against formalism ran on it: a
-    #: task checks the waiting records in batches (``checks.check_waiting_records``).
-    checks_pending = models.BooleanField(
-        _("waiting for checks"), default=False, db_default=False, editable=False
-    )
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("entered by"),
@@ -252,10 +247,6 @@ class ServiceRecord(models.Model):
             models.Index(fields=["volunteer", "ended_at"], name="record_volunteer_ended"),
             models.Index(fields=["team", "status"]),
             models.Index(fields=["status", "service_date"]),
-            # Only the few records waiting for their checks: the sweep finds them here.
-            models.Index(
-                fields=["id"], condition=Q(checks_pending=True), name="record_checks_pending"
-            ),
             # Compared whole, never by prefix: a plain index (a CharField's db_index adds a
             # second one for LIKE on PostgreSQL).
             models.Index(fields=["content_fingerprint"], name="record_fingerprint"),
@@ -325,6 +316,32 @@ SAVED_FIELDS = [
     for field in ServiceRecord._meta.concrete_fields
     if not field.primary_key and field.name not in {"ratings_count", "rating_stars_total"}
 ]
+
+
+class QueuedCheck(models.Model):
+    """A record waiting for the checks against formalism: written with the record when it is
+    submitted or imported, deleted by the task that checks the waiting records in batches
+    (``checks.check_waiting_records``).
+
+    A row of its own rather than a flag on the record: the record, with its many indexes, is
+    written once when it is saved and not again when the checks find nothing (most records),
+    where clearing a flag would rewrite the row and every one of its index entries.
+    """
+
+    record = models.OneToOneField(
+        ServiceRecord,
+        verbose_name=_("service record"),
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="queued_check",
+    )
+
+    class Meta:
+        verbose_name = _("record waiting for checks")
+        verbose_name_plural = _("records waiting for checks")
+
+    def __str__(self):
+        return str(self.record_id)
 
 
 class RecordTally(models.Model):

@@ -25,7 +25,7 @@ from apps.teams.selectors import member_team_organization_sql
 from . import signals, tasks
 from .checks import content_fingerprint, refresh_flags
 from .evidence import store_photos, validate_photos
-from .models import RecordSource, RecordStatus, ServiceRecord
+from .models import QueuedCheck, RecordSource, RecordStatus, ServiceRecord
 from .rules import check_record, day_and_overlaps_statement, found_in
 
 #: What the volunteer (or whoever entered the record) may correct before approval.
@@ -285,7 +285,6 @@ def service_record_submit(
         within_working_hours=result.within_working_hours,
         submitted_by=actor if actor is not None and actor.is_authenticated else None,
         content_fingerprint=content_fingerprint(content),
-        checks_pending=True,
     )
     if now is not None:
         record.created_at = now
@@ -293,6 +292,7 @@ def service_record_submit(
         record,
         actor=actor,
         action="service_record.submit",
+        companions=(QueuedCheck,),  # waiting for the checks against formalism
         details={
             "source": source,
             "late": result.is_late,
@@ -315,7 +315,7 @@ def check_after_commit(record: ServiceRecord) -> None:
     """Run the checks against formalism once the record is committed, in a task: they never
     block a record and reviewers read the flags later, so the volunteer does not wait for them.
 
-    The record was saved waiting for its checks (``checks_pending``); one task every few
+    The record was saved waiting for its checks (a ``QueuedCheck``); one task every few
     seconds checks all the records waiting (``tasks.check_waiting_records``).
     """
     transaction.on_commit(tasks.queue_waiting_checks)

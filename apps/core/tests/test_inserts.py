@@ -120,3 +120,10 @@ def test_a_stored_row_is_saved_and_its_entry_appended(person):
     assert ExportJob.objects.get(pk=row.pk).title == "改过的标题"
     assert ExportJob.objects.filter(user=person).count() == 1
     assert entry_about(row).action == "export.rename"
+
+
+def test_a_companion_must_be_a_key_to_the_row_alone(person):
+    rows = ExportJob.objects.count()
+    with pytest.raises(TypeError, match="core.AuditEntry is not a key to core.ExportJob alone"):
+        insert_audited(job(person), actor=person, action="export.ask", companions=(AuditEntry,))
+    assert ExportJob.objects.count() == rows

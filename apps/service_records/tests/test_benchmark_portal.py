@@ -15,6 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.accounts.models import User
+from apps.service_records.checks import content_fingerprint
 from apps.service_records.management.commands import benchmark_portal as bench
 from apps.service_records.models import ServiceRecord
 
@@ -124,14 +125,28 @@ def test_a_submit_counts_only_when_it_leads_to_the_new_record(status, location, 
 )
 def test_a_submit_body_is_the_fixed_fields_and_a_one_minute_span(minute, start, end):
     fixed = urlencode({"place": "基准测试地点", "team": 7})
-    body = bench.submit_body(fixed, datetime.date(2026, 3, 5), minute)
+    day = datetime.date(2026, 3, 5)
+    body = bench.submit_body(fixed, day, minute)
     assert parse_qs(body, strict_parsing=True) == {
         "place": ["基准测试地点"],
         "team": ["7"],
         "service_date": ["2026-03-05"],
         "start_time": [start],
         "end_time": [end],
+        "content": [bench.submit_content(day, minute)],
     }
+
+
+def test_each_submit_describes_its_service_in_words_of_its_own():
+    """Not one description for thousands of records, which the checks against formalism
+    would flag on every one (``same_content``): the fingerprints, which ignore numerals,
+    differ from slot to slot."""
+    days = [datetime.date(2026, 3, 5), datetime.date(2026, 3, 6), datetime.date(2027, 1, 1)]
+    slots = [(day, minute) for day in days for minute in (0, 1, 10, 12, 120, 1198)]
+    contents = [bench.submit_content(day, minute) for day, minute in slots]
+    assert all(text.startswith(bench.SUBMIT_CONTENT) for text in contents)
+    assert len({content_fingerprint(text) for text in contents}) == len(slots)
+    assert bench.submit_content(*slots[0]) == contents[0]  # the same slot, the same words
 
 
 @pytest.mark.django_db

@@ -1,24 +1,26 @@
 """Records wait for the checks against formalism and one task checks them in batches.
 
-A submit saves its record waiting (``checks_pending``) and, once committed, queues a sweep unless
+A submit saves its record waiting (a ``QueuedCheck``) and, once committed, queues a sweep unless
 one is queued already; the sweep checks every waiting record a batch at a time, with the same
-flags as checking each alone, in the same few queries whatever the batch holds; a record whose
-checks fail does not hold up the others; the beat schedule sweeps what a lost task left.
+flags as checking each alone, in the same few queries whatever the batch holds, and writes only
+the records whose flags changed; a record whose checks fail does not hold up the others; the
+beat schedule sweeps what a lost task left.
 """
 
 import datetime
+import threading
 import time
 from unittest import mock
 
 import pytest
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django_celery_beat.models import PeriodicTask
 
 from apps.care.models import CareRecipient
 from apps.service_records import checks, services, tasks
-from apps.service_records.models import ServiceRecord
+from apps.service_records.models import QueuedCheck, ServiceRecord
 from apps.service_records.tests.helpers import NOW, at, category, join_team, make_record
 from apps.teams.tests.fixtures import make_volunteer
 from volunteer_platform.celery import app as celery_app
@@ -26,6 +28,17 @@ from volunteer_platform.celery import app as celery_app
 pytestmark = pytest.mark.django_db
 
 DUSTING = checks.content_fingerprint("清扫垃圾堆")
+
+
+def queue(ids) -> None:
+    """Put records back in the queue for their checks, as a submit or an import leaves them."""
+    QueuedCheck.objects.bulk_create(
+        [QueuedCheck(record_id=pk) for pk in ids], ignore_conflicts=True
+    )
+
+
+def waiting():
+    return ServiceRecord.objects.filter(queued_check__isnull=False)
 
 
 def submit(volunteer, hour, **fields):
@@ -59,11 +72,10 @@ def test_submits_queue_one_sweep_for_them_all(volunteer, django_capture_on_commi
                 submit(volunteer, hour)
     assert queued.call_count == 1  # the first submit queued it; the others found it queued
     assert queued.call_args.kwargs == {"countdown": tasks.SWEEP_DELAY_SECONDS}
-    waiting = ServiceRecord.objects.filter(checks_pending=True)
-    assert waiting.count() == 3 and not waiting.exclude(flags=[]).exists()
+    assert waiting().count() == 3 and not waiting().exclude(flags=[]).exists()
 
     assert tasks.check_waiting_records() == 3
-    assert not ServiceRecord.objects.filter(checks_pending=True).exists()
+    assert not QueuedCheck.objects.exists()
     flagged = ServiceRecord.objects.filter(content_fingerprint=DUSTING, created_at=NOW)
     assert [f["code"] for r in flagged for f in r.flags] == ["same_content"] * 3
     assert cache.get(tasks.SWEEP_QUEUED_KEY) is None  # the next submit queues the next sweep
@@ -107,11 +119,11 @@ def test_a_batch_gets_the_flags_each_record_gets_alone(volunteer, team, communit
         "peer_hours",
         "recipient_per_day",
     }
-    ServiceRecord.objects.filter(pk__in=alone).update(checks_pending=True)
+    queue(alone)
     assert checks.check_waiting_records(batch=4) == len(records)
     for record in ServiceRecord.objects.filter(pk__in=alone):
         assert record.flags == alone[record.pk], record
-        assert not record.checks_pending
+    assert not QueuedCheck.objects.exists()
 
 
 def test_a_batch_reads_the_same_few_queries_whatever_its_size(volunteer, team):
@@ -121,14 +133,76 @@ def test_a_batch_reads_the_same_few_queries_whatever_its_size(volunteer, team):
         for n in range(count):
             start = at(day, 0) + datetime.timedelta(minutes=10 * n)
             make_record(volunteer, start=start, minutes=5, team=team, content_fingerprint=DUSTING)
-        ServiceRecord.objects.update(checks_pending=True)
+        queue(ServiceRecord.objects.values_list("pk", flat=True))
         with CaptureQueriesContext(connection) as queries:
             assert checks.check_waiting_records() == ServiceRecord.objects.count()
         return len(queries)
 
-    small = sweep(5, "2026-11-10")
-    # the waiting rows, photos, descriptions, the team's months, the flags written
+    # Both batches are flagged alike (the same description more than five times), so both
+    # write their flags: the waiting rows, photos, descriptions, the team's months, one
+    # UPDATE for the flags, one DELETE for their places in the queue.
+    small = sweep(8, "2026-11-10")
+    assert all(r.flags for r in ServiceRecord.objects.all())
     assert sweep(60, "2026-11-11") == small
+
+
+def test_records_the_checks_find_nothing_in_are_not_written_again(volunteer, team):
+    """Their place in the queue goes; the records themselves (and their many index entries)
+    stay as they were saved: only a record whose flags change is written."""
+    join_team(volunteer, team)
+    quiet = [
+        make_record(volunteer, start=at(datetime.date(2026, 11, day), 9), content=f"第{day}次服务")
+        for day in range(2, 6)
+    ]
+    queue(record.pk for record in quiet)
+    table = ServiceRecord._meta.db_table
+    with CaptureQueriesContext(connection) as queries:
+        assert checks.check_waiting_records() == len(quiet)
+    written = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert not any(table in sql for sql in written), written
+    assert not QueuedCheck.objects.exists()
+    assert all(r.flags == [] for r in ServiceRecord.objects.filter(pk__in=[q.pk for q in quiet]))
+
+
+def test_a_queued_check_goes_with_its_record(volunteer):
+    record = make_record(volunteer, start=at("2026-11-10", 9))
+    queue([record.pk])
+    record.delete()
+    assert not QueuedCheck.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_record_locked_elsewhere_stays_queued_for_the_next_sweep(volunteer):
+    """A correction being saved holds its record: the sweep leaves it (and its place in the
+    queue) for the next one instead of waiting, or writing flags from before the correction."""
+    held, other = (
+        make_record(volunteer, start=at("2026-11-10", hour), content=f"服务{hour}")
+        for hour in (9, 11)
+    )
+    queue([held.pk, other.pk])
+    locked, release = threading.Event(), threading.Event()
+
+    def correction():
+        try:
+            with transaction.atomic():
+                ServiceRecord.objects.select_for_update().get(pk=held.pk)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=correction)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        assert checks.check_waiting_records() == 1
+        assert list(QueuedCheck.objects.values_list("record_id", flat=True)) == [held.pk]
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    assert checks.check_waiting_records() == 1
+    assert not QueuedCheck.objects.exists()
 
 
 @pytest.mark.allow_error_logs
@@ -142,10 +216,10 @@ def test_a_record_whose_checks_fail_does_not_hold_up_the_others(volunteer, team,
             raise RuntimeError("a check went wrong")
         return recipient_flags(record)
 
-    ServiceRecord.objects.filter(pk__in=[r.pk for r in records]).update(checks_pending=True)
+    queue(r.pk for r in records)
     with mock.patch.object(checks, "_recipient_flags", fail_on_one):
         checks.check_waiting_records(batch=50)
-    assert not ServiceRecord.objects.filter(checks_pending=True).exists()
+    assert not QueuedCheck.objects.exists()
     assert ServiceRecord.objects.get(pk=records[0].pk).flags  # the others were checked
     assert ServiceRecord.objects.get(pk=broken.pk).flags == []  # left as it was
 

@@ -2,11 +2,18 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.signals import pre_save
 from django.utils import translation
 
 from apps.core.models import AuditEntry
 from apps.service_records import services, signals
-from apps.service_records.models import Evidence, RecordSource, RecordStatus, ServiceRecord
+from apps.service_records.models import (
+    Evidence,
+    QueuedCheck,
+    RecordSource,
+    RecordStatus,
+    ServiceRecord,
+)
 from apps.service_records.tests.helpers import NOW, at, category, make_record, photo
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus
 from conftest import zh
@@ -73,6 +80,26 @@ def test_a_submitted_record_holds_the_rows_it_was_given(volunteer, django_assert
     )
 
 
+def test_a_record_saved_through_the_orm_is_queued_for_its_checks_too(volunteer):
+    """Where one statement would not do (a receiver of the record's ``pre_save`` here),
+    ``save()`` writes the record and the queue row is saved after it, in the same transaction."""
+    heard = []
+
+    def receiver(sender, instance, **kwargs):
+        heard.append(instance.activity_name)
+
+    pre_save.connect(receiver, sender=ServiceRecord, dispatch_uid="test-queued-check")
+    try:
+        record = submit(volunteer)
+    finally:
+        pre_save.disconnect(sender=ServiceRecord, dispatch_uid="test-queued-check")
+    assert heard == [record.activity_name]
+    assert QueuedCheck.objects.filter(record=record).exists()
+    assert AuditEntry.objects.filter(
+        action="service_record.submit", target_id=str(record.pk)
+    ).exists()
+
+
 def test_a_submit_writes_the_record_and_its_audit_entry_together(volunteer):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -80,14 +107,16 @@ def test_a_submit_writes_the_record_and_its_audit_entry_together(volunteer):
     with CaptureQueriesContext(connection) as queries:
         record = submit(volunteer)
     inserts = [q["sql"] for q in queries.captured_queries if "INSERT" in q["sql"].upper()]
-    # One statement on PostgreSQL (``core.inserts``); the ORM's two elsewhere.
-    assert len(inserts) == (1 if connection.vendor == "postgresql" else 2)
+    # One statement on PostgreSQL (``core.inserts``); the ORM's three elsewhere (the record,
+    # its audit entry, its place in the queue for the checks against formalism).
+    assert len(inserts) == (1 if connection.vendor == "postgresql" else 3)
     stored = ServiceRecord.objects.get(pk=record.pk)
     assert stored.service_date.isoformat() == "2026-11-12"  # the model's own save logic
     assert record.service_date == stored.service_date
     # The columns the database fills are read back, not left as placeholders.
     assert (record.ratings_count, record.rating_stars_total) == (0, 0)
-    assert (stored.created_at, stored.checks_pending) == (NOW, True)
+    assert stored.created_at == NOW
+    assert QueuedCheck.objects.filter(record=stored).exists()  # waiting for its checks
     entry = AuditEntry.objects.get(action="service_record.submit", target_id=str(record.pk))
     assert entry.actor == volunteer
     assert entry.target_repr == str(stored)
@@ -157,7 +186,8 @@ def test_a_submit_runs_its_statements_prepared_once_per_connection(volunteer, se
     stored = ServiceRecord.objects.get(pk=record.pk)
     assert stored.service_date.isoformat() == "2026-11-13"
     assert (record.ratings_count, record.rating_stars_total, stored.duration_minutes) == (0, 0, 60)
-    assert (stored.created_at, stored.checks_pending) == (NOW, True)
+    assert stored.created_at == NOW
+    assert QueuedCheck.objects.filter(record=stored).exists()  # waiting for its checks
     entry = AuditEntry.objects.get(action="service_record.submit", target_id=str(record.pk))
     assert entry.actor == volunteer
     assert entry.details == {"source": "self_reported", "late": False, "minutes": 60, "photos": 0}
