@@ -252,9 +252,11 @@ def _content_occasions(records: Sequence[ServiceRecord]) -> dict[int, int]:
     """For each record with a description: on how many occasions (distinct start times) live
     records with the same description took place within the window around its date.
 
-    One grouped read for the whole batch: occasions per description and day. A start time
+    One grouped read for the whole batch: occasions per description and day, for the batch's
+    descriptions over the days any of its windows covers (one list and one range, however many
+    descriptions: a batch of honest records has as many descriptions as records). A start time
     belongs to one day (``service_date`` is its local date), so a window's occasions are the
-    sum of its days'.
+    sum of its days', and the days outside a record's own window are not counted for it.
     """
     window = datetime.timedelta(days=SAME_CONTENT_WINDOW_DAYS)
     by_print: dict[str, list[ServiceRecord]] = defaultdict(list)
@@ -263,17 +265,13 @@ def _content_occasions(records: Sequence[ServiceRecord]) -> dict[int, int]:
             by_print[record.content_fingerprint].append(record)
     if not by_print:
         return {}
-    ranges = []
-    for fingerprint, group in by_print.items():
-        days = [record.service_date for record in group]
-        ranges.append(
-            Q(
-                content_fingerprint=fingerprint,
-                service_date__range=(min(days) - window, max(days) + window),
-            )
-        )
+    dates = [record.service_date for group in by_print.values() for record in group]
     rows = (
-        ServiceRecord.objects.filter(reduce(or_, ranges), status__in=LIVE_STATUSES)
+        ServiceRecord.objects.filter(
+            content_fingerprint__in=list(by_print),
+            service_date__range=(min(dates) - window, max(dates) + window),
+            status__in=LIVE_STATUSES,
+        )
         .values_list("content_fingerprint", "service_date")
         .annotate(occasions=Count("started_at", distinct=True))
         .order_by("content_fingerprint", "service_date")

@@ -146,6 +146,45 @@ def test_a_batch_reads_the_same_few_queries_whatever_its_size(volunteer, team):
     assert sweep(60, "2026-11-11") == small
 
 
+def test_a_batch_months_apart_counts_each_description_within_its_own_window(volunteer):
+    """The batch reads its descriptions over every day its windows cover; a record still counts
+    only the occasions within 30 days of its own: four in January and four in April are not
+    eight of the same description."""
+    dusting = [
+        make_record(
+            volunteer,
+            start=at(datetime.date(2026, month, day), 9),
+            minutes=30,
+            content="清扫垃圾堆",
+            content_fingerprint=DUSTING,
+        )
+        for month in (1, 4)
+        for day in (5, 6, 7, 8)
+    ]
+    other = make_record(volunteer, start=at("2026-06-10", 9), minutes=30, content="理发")
+    batch = [dusting[0], dusting[-1], other]
+    queue(record.pk for record in batch)
+    assert checks.check_waiting_records() == 3
+    assert all(r.flags == [] for r in ServiceRecord.objects.filter(pk__in=[r.pk for r in batch]))
+    # Two more in April make six there: the April records are flagged, January's are not.
+    for day in (9, 10):
+        dusting.append(
+            make_record(
+                volunteer,
+                start=at(datetime.date(2026, 4, day), 9),
+                minutes=30,
+                content="清扫垃圾堆",
+                content_fingerprint=DUSTING,
+            )
+        )
+    found = checks.records_flags([dusting[0], dusting[-1], other])
+    assert [[f["code"] for f in found[r.pk]] for r in (dusting[0], dusting[-1], other)] == [
+        [],
+        ["same_content"],
+        [],
+    ]
+
+
 def test_records_the_checks_find_nothing_in_are_not_written_again(volunteer, team):
     """Their place in the queue goes; the records themselves (and their many index entries)
     stay as they were saved: only a record whose flags change is written."""
