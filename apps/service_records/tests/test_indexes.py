@@ -2,12 +2,14 @@
 
 Relations most records leave empty (activity, community, household, request, reviewer) have
 partial indexes that hold only the records that name one; the volunteer and the team are
-found through the composite indexes that start with them; the content fingerprint and the
-audit entries' action, compared whole, have no second index for LIKE. These tests check that
-the reads by each still find an index (sequential scans off: the test tables are small)."""
+found through the composite indexes that start with them; the content fingerprint, the rating
+link's token and the audit entries' action, compared whole, have no second index for LIKE;
+what is never searched (when a record was entered, its category alone) has no index. These
+tests check that the reads by each still find an index (sequential scans off: the test tables
+are small)."""
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from apps.core.models import AuditEntry
 from apps.service_records.models import ServiceRecord
@@ -45,3 +47,31 @@ def test_the_records_of_a_volunteer_or_team_or_fingerprint_are_found_by_index(lo
 def test_audit_entries_are_found_by_action_and_by_target():
     assert "audit_action" in AuditEntry.objects.filter(action="service_record.submit").explain()
     assert "core_audite_target" in AuditEntry.objects.filter(target_type_id=3).explain()
+
+
+def test_a_rating_link_finds_its_record_through_the_unique_token():
+    plan = ServiceRecord.objects.filter(evaluation_token="abc").explain()
+    assert "record_evaluation_token" in plan and "Seq Scan" not in plan, plan
+
+
+def test_a_submit_writes_no_index_that_no_read_uses():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+            [ServiceRecord._meta.db_table],
+        )
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert not [d for d in definitions if "pattern_ops" in d], definitions
+    single = {d.rsplit("(", 1)[1].rstrip(")") for d in definitions if "WHERE" not in d}
+    assert not single & {"created_at", "category_id"}, definitions
+    # 14 plain or composite indexes (the key, the token, the signup and the composites) and
+    # five partial ones: a new one is a choice, made here too.
+    assert len(definitions) == 17, definitions
+
+
+def test_two_records_never_share_a_rating_token(recworld):
+    first, second = recworld.submitted, recworld.approved
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ServiceRecord.objects.filter(pk=second.pk).update(evaluation_token=first.evaluation_token)
+    second.refresh_from_db()
+    assert second.evaluation_token != first.evaluation_token
