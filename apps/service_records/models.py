@@ -246,7 +246,13 @@ class ServiceRecord(models.Model):
         ordering = ["-started_at", "-pk"]
         indexes = [
             models.Index(fields=["volunteer", "started_at"]),
-            models.Index(fields=["volunteer", "service_date"]),
+            # Holding what "my records" sums (``selectors._own_totals``), so that reading a
+            # volunteer's figures visits this index only, not a table page per record.
+            models.Index(
+                fields=["volunteer", "service_date"],
+                include=["status", "duration_minutes", "updated_at"],
+                name="record_volunteer_day",
+            ),
             # The recording rules' overlap read (``rules.day_and_overlaps``): the records that
             # end after a new one starts are the few since then, where those that start before
             # it ends are the volunteer's whole history.

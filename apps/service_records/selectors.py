@@ -127,14 +127,28 @@ def hours_in_year(*, user, year: int, volunteer=None, with_stamp: bool = False) 
 
 
 def _own_totals(volunteer_id: int, year: int) -> dict:
-    """The figures of ``hours_in_year`` for one's own records, in one plain SQL statement.
+    """The figures of ``hours_in_year`` for one's own records, in one plain SQL statement
+    (``own_totals_statement``)."""
+    sql, params = own_totals_statement(volunteer_id, year)
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, connection, sql, params)
+        row = cursor.fetchone()
+    keys = ("approved", "pending", "all_time", "n", "changed")
+    return dict(zip(keys, row, strict=True))
 
-    "My records" asks for them on every visit; written out, the statement costs a fraction of
-    building the same aggregate through the ORM each time. Own records need no scoping. It is
-    prepared once per connection (``apps.core.prepared``): its plan, a scan of one volunteer's
-    records, does not depend on the values, and parsing and planning it afresh on every visit
-    cost the database more than half as much again as running it (the database's CPU per run
-    for a volunteer with 500 records: 0.42 ms as text, 0.25 ms prepared).
+
+def own_totals_statement(volunteer_id: int, year: int) -> tuple[str, list]:
+    """The statement of ``_own_totals`` (SQL and parameters).
+
+    "My records" asks for these figures on every visit; written out, the statement costs a
+    fraction of building the same aggregate through the ORM each time. Own records need no
+    scoping. It is prepared once per connection (``apps.core.prepared``): its plan, a scan of
+    one volunteer's records, does not depend on the values, and parsing and planning it afresh
+    on every visit cost the database more than half as much again as running it (the
+    database's CPU per run for a volunteer with 500 records: 0.42 ms as text, 0.25 ms
+    prepared). The index ``record_volunteer_day`` holds every column it reads, so on
+    PostgreSQL it reads that index alone wherever the table's pages are known to be all
+    visible (as vacuum leaves them): for 500 records, 6 pages instead of one per record.
     """
     table = connection.ops.quote_name(ServiceRecord._meta.db_table)
     first, last = datetime.date(year, 1, 1), datetime.date(year, 12, 31)
@@ -146,12 +160,7 @@ def _own_totals(volunteer_id: int, year: int) -> dict:
         f"FROM {table} WHERE volunteer_id = %s"
     )
     approved, submitted = RecordStatus.APPROVED.value, RecordStatus.SUBMITTED.value
-    params = [approved, first, last, submitted, first, last, approved, volunteer_id]
-    with connection.cursor() as cursor:
-        prepared.execute(cursor, connection, sql, params)
-        row = cursor.fetchone()
-    keys = ("approved", "pending", "all_time", "n", "changed")
-    return dict(zip(keys, row, strict=True))
+    return sql, [approved, first, last, submitted, first, last, approved, volunteer_id]
 
 
 def approved_hours_total(*, volunteer) -> float:
