@@ -247,7 +247,11 @@ class ServiceRecord(models.Model):
         indexes = [
             models.Index(fields=["volunteer", "started_at"]),
             # Holding what "my records" sums (``selectors._own_totals``), so that reading a
-            # volunteer's figures visits this index only, not a table page per record.
+            # volunteer's figures visits this index only, not a table page per record. The
+            # price: a save() moves ``updated_at``, so it writes this index (and so every
+            # other) anew where it might have updated the row in place; most saves change
+            # the status or times, indexed already, and the triggers' rating counts and the
+            # checks' flags are written by UPDATEs that leave ``updated_at`` alone.
             models.Index(
                 fields=["volunteer", "service_date"],
                 include=["status", "duration_minutes", "updated_at"],
