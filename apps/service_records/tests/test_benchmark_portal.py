@@ -4,6 +4,7 @@ configured database and is run by hand; its figures go in the issue's note.)"""
 
 import datetime
 import http.server
+import io
 import os
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from apps.service_records.models import ServiceRecord
         ({"rounds": 0}, "--rounds and --clients must be at least 1"),
         ({"clients": 0}, "--rounds and --clients must be at least 1"),
         ({"duration": 0}, "--duration above 0"),
+        ({"workers": 0}, "--workers must be at least 1"),
     ],
 )
 def test_bad_options_are_refused_before_anything_is_made(options, message):
@@ -263,3 +265,31 @@ def test_the_meter_counts_what_each_process_group_spends():
     # A process gone by the second reading is not counted.
     assert bench.process_cpu(web.pid) is None
     assert "web" not in meter.spent_since(before)
+
+
+def test_gunicorn_runs_two_workers_per_core_unless_told(monkeypatch):
+    monkeypatch.delenv("WEB_CONCURRENCY", raising=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert bench.deployed_workers() == 6
+    monkeypatch.setenv("WEB_CONCURRENCY", "3")
+    assert bench.deployed_workers() == 3
+
+
+def test_the_benchmark_serves_with_the_deployed_gunicorn_settings(monkeypatch, tmp_path):
+    started = {}
+
+    class Started:
+        pid = 0
+
+    def popen(command, **kwargs):
+        started["command"] = command
+        return Started()
+
+    monkeypatch.setattr(bench.subprocess, "Popen", popen)
+    monkeypatch.setattr(bench.tempfile, "mkdtemp", lambda prefix: str(tmp_path))
+    options = {"workers": 4, "worker_class": "sync", "threads": 1, "keep_alive": False}
+    bench.Command(stdout=io.StringIO())._start_gunicorn(8000, options)
+    command = started["command"]
+    assert command[command.index("--config") + 1] == bench.gunicorn_config()
+    assert command[command.index("--workers") + 1] == "4"
+    assert os.path.exists(bench.gunicorn_config())

@@ -13,7 +13,8 @@ What it does:
 * with a broker (``REDIS_URL``, tasks not eager) also starts one Celery worker, so the checks
   against formalism that a submit queues are run on the same machine during the measurement;
 * starts gunicorn on a free local port as the deployment guide runs it (``docs/deployment.md``:
-  sync workers behind nginx), against the configured database, with a settings
+  sync workers behind nginx, with the project's ``gunicorn.conf.py``, so as many workers as it
+  gives: two per core, or ``WEB_CONCURRENCY``), against the configured database, with a settings
   module generated in a temporary directory that only swaps ``ROOT_URLCONF`` for this module:
   its URLconf is the project's plus ``/__bench__/trivial``, a view that answers "ok" through
   the same middleware (session, sign-in, CSRF, locale). So the project's URLs stay untouched
@@ -60,6 +61,7 @@ import http.client
 import itertools
 import os
 import re
+import runpy
 import shutil
 import signal
 import socket
@@ -595,6 +597,16 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def gunicorn_config() -> str:
+    """The project's gunicorn settings file, which the deployment guide runs gunicorn with."""
+    return str(settings.BASE_DIR / "gunicorn.conf.py")
+
+
+def deployed_workers() -> int:
+    """How many workers gunicorn runs with the project's settings file on this machine."""
+    return runpy.run_path(gunicorn_config())["workers"]
+
+
 class Command(BaseCommand):
     help = (
         "Serve the portal with gunicorn and measure 'my records' and record submit against a "
@@ -605,7 +617,10 @@ class Command(BaseCommand):
         parser.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
         parser.add_argument("--clients", type=int, default=16, help="concurrent clients")
         parser.add_argument(
-            "--workers", type=int, default=(os.cpu_count() or 1) * 2 + 1, help="gunicorn workers"
+            "--workers",
+            type=int,
+            default=None,
+            help="gunicorn workers (default: as gunicorn.conf.py has it, two per core)",
         )
         parser.add_argument(
             "--worker-class",
@@ -633,6 +648,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if options["rounds"] < 1 or options["duration"] <= 0 or options["clients"] < 1:
             raise CommandError("--rounds and --clients must be at least 1, --duration above 0.")
+        if options["workers"] is None:
+            options["workers"] = deployed_workers()
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
         if options["keep_alive"] and options["worker_class"] == "sync":
             raise CommandError(
                 "--keep-alive needs --worker-class gthread: sync workers close every connection."
@@ -705,6 +724,8 @@ class Command(BaseCommand):
             "-m",
             "gunicorn",
             "volunteer_platform.wsgi:application",
+            "--config",
+            gunicorn_config(),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
