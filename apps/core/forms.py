@@ -18,7 +18,9 @@ field or widget class that copies itself in any other way (its own ``__deepcopy_
 from __future__ import annotations
 
 import copy
+import datetime
 import functools
+import re
 
 from django import forms
 from django.forms.forms import DeclarativeFieldsMetaclass
@@ -117,3 +119,37 @@ class FieldsCopiedCheaply(DeclarativeFieldsMetaclass):
 
 class Form(forms.Form, metaclass=FieldsCopiedCheaply):
     """``django.forms.Form``, its fields copied for each form without the generic copy."""
+
+
+# Dates and times as the browser's inputs send them ----------------------------------------------
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_ISO_TIME = re.compile(r"[0-9]{2}:[0-9]{2}(:[0-9]{2})?")
+
+
+class IsoDateField(forms.DateField):
+    """``forms.DateField`` that reads ``YYYY-MM-DD``, what ``<input type="date">`` posts, at
+    once; anything else goes through the localised input formats as before. Django tries those
+    formats in turn with ``strptime`` (for Chinese, ``%Y/%m/%d`` first, which fails on an ISO
+    date), which costs far more than reading the date."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and _ISO_DATE.fullmatch(value.strip()):
+            try:
+                return datetime.date.fromisoformat(value.strip())
+            except ValueError:
+                pass  # 2026-02-30: Django's own message
+        return super().to_python(value)
+
+
+class IsoTimeField(forms.TimeField):
+    """``forms.TimeField`` that reads ``HH:MM`` or ``HH:MM:SS``, what ``<input type="time">``
+    posts, at once; anything else as before (``IsoDateField``)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and _ISO_TIME.fullmatch(value.strip()):
+            try:
+                return datetime.time.fromisoformat(value.strip())
+            except ValueError:
+                pass  # 25:00: Django's own message
+        return super().to_python(value)

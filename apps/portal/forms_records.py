@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from apps.accounts.categories import active_category
 from apps.accounts.models import ServiceCategory, User
 from apps.care.models import CareRecipient, RecipientPairing
-from apps.core.forms import Form, copy_field
+from apps.core.forms import Form, IsoDateField, IsoTimeField, copy_field
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus, TeamRole
 from apps.teams.selectors import member_teams
 
@@ -132,9 +132,9 @@ class RecordTimesForm(Form):
         queryset_factory=lambda: ServiceCategory.objects.filter(is_active=True),
         lookup=active_category,
     )
-    service_date = forms.DateField(label=gettext_lazy("Date"), widget=_date_input())
-    start_time = forms.TimeField(label=gettext_lazy("From"), widget=_time_input())
-    end_time = forms.TimeField(label=gettext_lazy("Until"), widget=_time_input())
+    service_date = IsoDateField(label=gettext_lazy("Date"), widget=_date_input())
+    start_time = IsoTimeField(label=gettext_lazy("From"), widget=_time_input())
+    end_time = IsoTimeField(label=gettext_lazy("Until"), widget=_time_input())
     duration_hours = forms.DecimalField(
         label=gettext_lazy("Service time (hours)"),
         required=False,

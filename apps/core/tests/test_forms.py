@@ -4,12 +4,22 @@ else shared as a shallow copy shares it), without Python's generic copy; classes
 themselves in another way are left to ``copy.deepcopy``."""
 
 import copy
+import datetime
 
 import pytest
 from django import forms
+from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator
+from django.utils import translation
 
-from apps.core.forms import FieldsCopiedCheaply, Form, _copies_its_dict, copy_field
+from apps.core.forms import (
+    FieldsCopiedCheaply,
+    Form,
+    IsoDateField,
+    IsoTimeField,
+    _copies_its_dict,
+    copy_field,
+)
 
 
 class Plain(forms.Form):
@@ -160,3 +170,53 @@ def test_copy_field_is_djangos_field_copy():
     assert memo[id(field)] is result
     assert memo[id(field.widget)] is result.widget
     _same_copy(copy.deepcopy(field), result, field)
+
+
+# Dates and times as the browser's inputs send them ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        (IsoDateField(), "2026-11-30", datetime.date(2026, 11, 30)),
+        (IsoDateField(), " 2026-11-30 ", datetime.date(2026, 11, 30)),
+        (IsoTimeField(), "09:30", datetime.time(9, 30)),
+        (IsoTimeField(), "23:59:58", datetime.time(23, 59, 58)),
+    ],
+)
+def test_iso_dates_and_times_are_read_as_the_browser_sends_them(field, value, expected):
+    assert field.clean(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("iso", "django", "value"),
+    [
+        (IsoDateField(), forms.DateField(), "2026/11/30"),  # the Chinese input format
+        (IsoTimeField(), forms.TimeField(), "09:30:15.000200"),
+        (IsoTimeField(), forms.TimeField(), "9:30"),
+    ],
+)
+def test_other_formats_are_read_as_django_reads_them(iso, django, value):
+    with translation.override("zh-hans"):
+        assert iso.clean(value) == django.clean(value)
+
+
+@pytest.mark.parametrize(
+    ("iso", "django", "value"),
+    [
+        (IsoDateField(), forms.DateField(), "2026-02-30"),
+        (IsoDateField(), forms.DateField(), "2026-W48-1"),
+        (IsoDateField(), forms.DateField(), "yesterday"),
+        (IsoTimeField(), forms.TimeField(), "25:00"),
+        (IsoTimeField(), forms.TimeField(), "09:30+08:00"),
+        (IsoTimeField(), forms.TimeField(), "0930"),
+    ],
+)
+def test_a_bad_date_or_time_gets_djangos_own_message(iso, django, value):
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as ours:
+            iso.clean(value)
+        with pytest.raises(ValidationError) as theirs:
+            django.clean(value)
+    assert ours.value.messages == theirs.value.messages
+    assert ours.value.messages[0] in {"输入一个有效的日期。", "输入一个有效的时间。"}
