@@ -12,7 +12,11 @@ model's statement, compiled once per process, and sends the row and its audit en
     SELECT <key>, <db defaults> FROM new_row
 
 ``companions`` are models whose only column is a key to the new row (a queue of rows waiting
-for something, say): a row of each is inserted with it.
+for something, say): a row of each is inserted with it. ``alongside`` are other writes of the
+same transaction that do not depend on the row (the visitor's session, renewed on every
+request: ``core.sessions.SessionWrite``): each goes in as one more data-modifying ``WITH``
+(``along_1 AS (UPDATE ... RETURNING 1)``) and is told how many rows it wrote, so the request
+sends one statement where it sent two.
 
 The values are what ``save()`` writes: each field's ``pre_save`` and ``get_db_prep_save``,
 and ``DEFAULT`` for a database default (``db_default``) the row was not given a value for;
@@ -29,6 +33,7 @@ without an automatic key, a row already saved, or a value that is an expression.
 from __future__ import annotations
 
 import functools
+from typing import Protocol
 
 from django.db import connections, models, router
 from django.db.models.expressions import DatabaseDefault
@@ -37,6 +42,16 @@ from django.db.models.signals import post_save, pre_save
 from . import prepared
 from .models import AuditEntry
 from .services import audit_entry, audit_log
+
+
+class Alongside(Protocol):
+    """A write sent in the same statement as a new row (see the module)."""
+
+    def statement(self) -> tuple[str, list]:
+        """An ``UPDATE``, ``INSERT`` or ``DELETE`` without ``RETURNING``, and its values."""
+
+    def done(self, rows: int) -> None:
+        """Told, in the transaction, how many rows the statement wrote."""
 
 
 @functools.cache
@@ -51,9 +66,12 @@ def _target_column() -> str:
 
 
 @functools.cache
-def _statement(model, using: str, defaults: frozenset[str], companions: tuple = ()) -> str:
-    """The row's INSERT, its entry's and its companions', in one statement; ``defaults`` are the
-    row's columns left to the database (``DEFAULT``)."""
+def _statement(
+    model, using: str, defaults: frozenset[str], companions: tuple = (), alongside: tuple = ()
+) -> str:
+    """The row's INSERT, its entry's and its companions', and the ``alongside`` statements, in
+    one statement; ``defaults`` are the row's columns left to the database (``DEFAULT``). It
+    answers the row's database-filled columns, then how many rows each of ``alongside`` wrote."""
     quote = connections[using].ops.quote_name
 
     def column_list(fields):
@@ -70,12 +88,16 @@ def _statement(model, using: str, defaults: frozenset[str], companions: tuple = 
         f"({quote(companion._meta.pk.column)}) SELECT {quote(model._meta.pk.column)} FROM new_row)"
         for n, companion in enumerate(companions, start=1)
     )
+    also += "".join(
+        f", along_{n} AS ({sql} RETURNING 1)" for n, sql in enumerate(alongside, start=1)
+    )
+    counts = "".join(f", (SELECT COUNT(*) FROM along_{n})" for n in range(1, len(alongside) + 1))
     return (
         f"WITH new_row AS (INSERT INTO {quote(model._meta.db_table)} "
         f"({column_list(_written(model))}) VALUES ({row_values}) RETURNING {read_back}), "
         f"new_entry AS (INSERT INTO {quote(AuditEntry._meta.db_table)} "
         f"({column_list(_written(AuditEntry))}) VALUES ({entry_values})){also} "
-        f"SELECT {read_back} FROM new_row"
+        f"SELECT {read_back}{counts} FROM new_row"
     )
 
 
@@ -140,12 +162,13 @@ def insert_audited(
     action: str,
     details: dict | None = None,
     companions: tuple[type[models.Model], ...] = (),
+    alongside: tuple[Alongside, ...] = (),
 ) -> None:
     """Save the new ``obj`` and append an audit entry about it, as ``obj.save()`` followed by
     ``audit_log(actor=actor, action=action, target=obj, details=details)`` would, in one
     statement where it can (see the module); and a row of each of ``companions`` (models whose
-    only column is a one-to-one key to ``obj``'s model) for it. Call it inside the service's
-    transaction."""
+    only column is a one-to-one key to ``obj``'s model) for it; and the ``alongside`` writes.
+    Call it inside the service's transaction."""
     model = type(obj)
     keys = [_companion_field(companion, model) for companion in companions]
     using = router.db_for_write(model, instance=obj)
@@ -160,16 +183,28 @@ def insert_audited(
         target = _target_column()
         entry_fields = [f for f in _written(AuditEntry) if f.column != target]
         entry = _values(new_entry, entry_fields, connection)
+    along = [write.statement() for write in alongside]
     if row is None or entry is None or entry[1]:
         obj.save(using=using)
         audit_log(actor=actor, action=action, target=obj, details=details)
         for companion, key in zip(companions, keys, strict=True):
             companion(**{key.name: obj}).save(using=using, force_insert=True)
+        for write, (sql, params) in zip(alongside, along, strict=True):
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                write.done(cursor.rowcount)
         return
     (values, defaults), (entry_values, _none) = row, entry
-    statement = _statement(model, using, defaults, tuple(companions))
+    statement = _statement(
+        model, using, defaults, tuple(companions), tuple(sql for sql, _params in along)
+    )
+    params = values + entry_values + [value for _sql, more in along for value in more]
     with connection.cursor() as cursor:
-        prepared.execute(cursor, connection, statement, values + entry_values)
-        _read_back(obj, cursor.fetchone(), connection)
+        prepared.execute(cursor, connection, statement, params)
+        found = cursor.fetchone()
+    returned = len(model._meta.db_returning_fields)
+    _read_back(obj, found[:returned], connection)
     obj._state.adding = False
     obj._state.db = using
+    for write, rows in zip(alongside, found[returned:], strict=True):
+        write.done(rows)

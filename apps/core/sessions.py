@@ -9,6 +9,10 @@ to write and writes nothing.
 If the session's row is gone by then (signed out in another tab, say), nothing is written
 here and the middleware's save after the view answers as Django always does
 (``SessionInterrupted``): the view's own writes stand, as they would without this.
+
+A view whose transaction writes a new row with ``core.inserts.insert_audited`` can send the
+session's write in that row's statement instead (``session_write(request)``, passed as
+``alongside``): one round trip fewer, with the same outcome.
 """
 
 from __future__ import annotations
@@ -29,12 +33,9 @@ class SessionStore(db.SessionStore):
     def _snapshot(self, data: dict) -> bytes:
         return self.serializer().dumps(data)
 
-    def write_in_transaction(self) -> bool:
-        """Write the session now, in the caller's transaction; whether it was written (not when
-        its row is gone)."""
-        if self.session_key is None:
-            return False  # a new session: the middleware creates it after the view
-        data = self._get_session()
+    def update_statement(self, data: dict) -> tuple[str, list]:
+        """The ``UPDATE`` that writes ``data`` as this (existing) session's, renewing its
+        expiry, and its values."""
         meta = self.model._meta
         quote = connection.ops.quote_name
         data_column, expiry, key = (
@@ -45,14 +46,26 @@ class SessionStore(db.SessionStore):
             f"UPDATE {quote(meta.db_table)} SET {data_column} = %s, {expiry} = %s WHERE {key} = %s"
         )
         expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
-        params = [self.encode(data), expires, self.session_key]
+        return sql, [self.encode(data), expires, self.session_key]
+
+    def written_on_commit(self, data: dict) -> None:
+        """``data`` was written in the current transaction: once it commits, the session is
+        known as written. Rolled back, the middleware writes it as usual."""
+        snapshot = (self.session_key, self._snapshot(data))
+        transaction.on_commit(lambda: setattr(self, "_written", snapshot))
+
+    def write_in_transaction(self) -> bool:
+        """Write the session now, in the caller's transaction; whether it was written (not when
+        its row is gone)."""
+        if self.session_key is None:
+            return False  # a new session: the middleware creates it after the view
+        data = self._get_session()
+        sql, params = self.update_statement(data)
         with connection.cursor() as cursor:
             prepared.execute(cursor, connection, sql, params)
             written = cursor.rowcount == 1
         if written:
-            # Known as written once committed: rolled back, the middleware writes it as usual.
-            snapshot = (self.session_key, self._snapshot(data))
-            transaction.on_commit(lambda: setattr(self, "_written", snapshot))
+            self.written_on_commit(data)
         return written
 
     def save(self, must_create=False):
@@ -75,3 +88,39 @@ def save_in_transaction(request) -> None:
         return
     if session.modified or settings.SESSION_SAVE_EVERY_REQUEST:  # what the middleware saves
         session.write_in_transaction()
+
+
+class SessionWrite:
+    """The request's session, with ``changes``, to be written in the statement of the view's
+    own new row (``core.inserts.insert_audited(alongside=...)``). The session takes in the
+    changes once that statement has written them; a row refused before (by the database or
+    the view's rules) leaves the session as it was. Either way, when the transaction does not
+    commit, the middleware saves the session after the view, as for any page."""
+
+    def __init__(self, session: SessionStore, changes: dict):
+        self.session = session
+        self.changes = changes
+        self.data = {**session._get_session(), **changes}
+
+    def statement(self) -> tuple[str, list]:
+        return self.session.update_statement(self.data)
+
+    def done(self, rows: int) -> None:
+        if rows == 1:
+            self.session.update(self.changes)
+            self.session.written_on_commit(self.data)
+        # No row (signed out meanwhile): the middleware's save answers as Django does.
+
+
+def session_write(request, changes: dict) -> SessionWrite | None:
+    """The write of the request's session with ``changes``, for a view's transaction to send
+    alongside its new row, when the configured store and the session allow it (an existing
+    session in this store); None otherwise: the caller then sets the changes on the session
+    itself and the middleware saves it."""
+    session = getattr(request, "session", None)
+    if not isinstance(session, SessionStore) or session.session_key is None:
+        return None
+    unchanged = all(session.get(key) == value for key, value in changes.items())
+    if unchanged and not settings.SESSION_SAVE_EVERY_REQUEST:
+        return None  # nothing the middleware would save either
+    return SessionWrite(session, {} if unchanged else changes)

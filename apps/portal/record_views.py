@@ -29,7 +29,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from apps.activities.models import Activity
 from apps.core.prefetch import prefetch
 from apps.core.scoping import get_object_for_user, get_user_scope, scope_cache_keys
-from apps.core.sessions import save_in_transaction
+from apps.core.sessions import session_write
 from apps.core.workdays import working_days_after
 from apps.notifications.selectors import unread_cache_key
 from apps.organizations.models import paths_q
@@ -210,13 +210,18 @@ def _initial_from_session(request) -> dict:
     return initial
 
 
-def _remember(request, data: dict) -> None:
-    last = {
+def _remembered(data: dict) -> dict:
+    """What the form remembers of a submit for the next one."""
+    return {
         "team": data["team"].pk if data.get("team") else None,
         "category": data["category"].pk if data.get("category") else None,
         "place": data.get("place", ""),
         "responsible_person": data.get("responsible_person", ""),
     }
+
+
+def _remember(request, data: dict) -> None:
+    last = _remembered(data)
     if request.session.get(SESSION_KEY) != last:  # the same as last time: nothing to write
         request.session[SESSION_KEY] = last
 
@@ -241,23 +246,24 @@ def record_new(request):
             form.initial["team"] = teams[0].pk
     created = []
 
-    def remember(record):
-        # In the record's transaction: one commit for the record and the session together.
-        _remember(request, form.cleaned_data)
-        save_in_transaction(request)
-
-    if request.method == "POST" and apply_service(
-        form,
-        lambda: created.append(
+    def submit():
+        # The session (renewed, with the choices to remember) goes in the record's own
+        # statement: one commit and one round trip for both. A store that cannot is saved by
+        # the middleware after the view, as on any page.
+        write = session_write(request, {SESSION_KEY: _remembered(form.cleaned_data)})
+        created.append(
             services.service_record_submit(
                 actor=request.user,
                 volunteer=request.user,
                 photos=form.cleaned_data["photos"],
-                before_commit=remember,
+                alongside=(write,) if write is not None else (),
                 **form.record_fields(),
             )
-        ),
-    ):
+        )
+        if write is None:
+            _remember(request, form.cleaned_data)
+
+    if request.method == "POST" and apply_service(form, submit):
         record = created[0]
         messages.success(
             request,

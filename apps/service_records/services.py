@@ -204,11 +204,14 @@ def service_record_submit(
     photos: Iterable = (),
     now: datetime.datetime | None = None,
     before_commit: Callable[[ServiceRecord], None] | None = None,
+    alongside: tuple = (),
 ) -> ServiceRecord:
     """Record one service. Raises ValidationError (per field) when a recording rule is broken,
     with nothing saved. ``photos`` are uploaded files, checked and stored as evidence.
     ``before_commit(record)`` runs last, in the same transaction: the caller's own writes that
-    go with the record, committed with it (the portal writes the visitor's session there).
+    go with the record, committed with it. ``alongside`` are writes of the caller's that do
+    not need the record, sent in the record's own statement (``core.inserts.Alongside``: the
+    portal sends the visitor's session so).
 
     Volunteers log their own service (``SELF_REPORTED``) only for a team they are an active
     member of, and only while it is active; ``team`` may then be a bare ``Team(pk=...)``, as
@@ -293,6 +296,7 @@ def service_record_submit(
         actor=actor,
         action="service_record.submit",
         companions=(QueuedCheck,),  # waiting for the checks against formalism
+        alongside=alongside,
         details={
             "source": source,
             "late": result.is_late,

@@ -127,3 +127,50 @@ def test_a_companion_must_be_a_key_to_the_row_alone(person):
     with pytest.raises(TypeError, match="core.AuditEntry is not a key to core.ExportJob alone"):
         insert_audited(job(person), actor=person, action="export.ask", companions=(AuditEntry,))
     assert ExportJob.objects.count() == rows
+
+
+class RenameWrite:
+    """An ``Alongside``: renames a user, and hears how many rows it wrote."""
+
+    def __init__(self, pk, name):
+        self.pk, self.name, self.rows = pk, name, []
+
+    def statement(self):
+        table = connection.ops.quote_name(User._meta.db_table)
+        return f"UPDATE {table} SET real_name = %s WHERE id = %s", [self.name, self.pk]
+
+    def done(self, rows):
+        self.rows.append(rows)
+
+
+def test_a_write_alongside_goes_in_the_rows_statement_and_hears_what_it_wrote(person):
+    rename, missing = RenameWrite(person.pk, "王芳芳"), RenameWrite(0, "无人")
+    row = job(person)
+    with CaptureQueriesContext(connection) as queries:
+        insert_audited(row, actor=person, action="export.ask", alongside=(rename, missing))
+    assert len(queries) == (1 if ONE_STATEMENT else 4)
+    assert (rename.rows, missing.rows) == ([1], [0])
+    assert User.objects.get(pk=person.pk).real_name == "王芳芳"
+    assert ExportJob.objects.get(pk=row.pk).title == "服务记录导出"
+    assert entry_about(row).action == "export.ask"
+
+
+def test_a_refused_row_leaves_the_write_alongside_undone(person):
+    rename = RenameWrite(person.pk, "王芳芳")
+    rows = ExportJob.objects.count()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_audited(
+            job(person, exporter=None), actor=person, action="export.ask", alongside=(rename,)
+        )
+    assert rename.rows == []
+    assert User.objects.get(pk=person.pk).real_name == "王芳"
+    assert ExportJob.objects.count() == rows
+
+
+def test_a_row_left_to_the_orm_still_writes_alongside(person):
+    rename = RenameWrite(person.pk, "王芳芳")
+    row = job(person, exporter=Upper(Value("records")))
+    insert_audited(row, actor=person, action="export.ask", alongside=(rename,))
+    assert rename.rows == [1]
+    assert User.objects.get(pk=person.pk).real_name == "王芳芳"
+    assert ExportJob.objects.get(pk=row.pk).exporter == "RECORDS"

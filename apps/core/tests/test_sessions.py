@@ -13,7 +13,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.core.sessions import SessionStore, save_in_transaction
+from apps.core.sessions import SessionStore, save_in_transaction, session_write
 
 # Real commits: what is known as written is known so only once the transaction commits.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -153,3 +153,67 @@ def test_a_session_the_middleware_would_not_save_is_not_written(settings):
     with transaction.atomic():
         save_in_transaction(request)
     assert _stored(request.session.session_key) == {"visits": 7}
+
+
+def _run(write) -> None:
+    """What ``insert_audited`` does with a write alongside its row."""
+    sql, params = write.statement()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        write.done(cursor.rowcount)
+
+
+def test_a_session_written_alongside_takes_its_changes_and_is_not_written_again():
+    request = RequestFactory().post("/")
+    request.session = _existing(visits=1)
+    write = session_write(request, {"last": {"place": "社区"}})
+    assert "last" not in request.session  # not before the statement has written them
+    with transaction.atomic():
+        _run(write)
+    assert request.session["last"] == {"place": "社区"}
+    assert _stored(request.session.session_key) == {"visits": 1, "last": {"place": "社区"}}
+    with CaptureQueriesContext(connection) as queries:
+        request.session.save()  # the middleware's save after the view
+    assert queries.captured_queries == []
+
+
+def test_a_session_written_alongside_and_rolled_back_is_written_by_the_middleware():
+    request = RequestFactory().post("/")
+    request.session = _existing(visits=1)
+    write = session_write(request, {"last": {"place": "社区"}})
+
+    class Refused(Exception):
+        pass
+
+    with pytest.raises(Refused), transaction.atomic():
+        _run(write)
+        raise Refused
+    assert _stored(request.session.session_key) == {"visits": 1}  # nothing kept
+    request.session.save()  # the middleware's save after the view, as for any page
+    assert _stored(request.session.session_key) == {"visits": 1, "last": {"place": "社区"}}
+
+
+def test_a_session_whose_row_is_gone_is_left_to_the_middleware_alongside_too():
+    request = RequestFactory().post("/")
+    request.session = _existing(visits=1)
+    Session.objects.filter(session_key=request.session.session_key).delete()
+    write = session_write(request, {"last": 1})
+    with transaction.atomic():
+        _run(write)
+    assert "last" not in request.session
+    with pytest.raises(UpdateError):  # SessionInterrupted, as Django answers
+        request.session.save()
+
+
+def test_no_session_write_alongside_where_the_store_cannot(settings):
+    from django.contrib.sessions.backends.signed_cookies import SessionStore as CookieStore
+
+    request = RequestFactory().post("/")
+    request.session = CookieStore()
+    assert session_write(request, {"last": 1}) is None
+    request.session = SessionStore()  # new: the middleware creates it
+    assert session_write(request, {"last": 1}) is None
+    settings.SESSION_SAVE_EVERY_REQUEST = False
+    request.session = _existing(visits=1, last=1)
+    assert session_write(request, {"last": 1}) is None  # nothing to save
+    assert session_write(request, {"last": 2}) is not None
