@@ -161,7 +161,7 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     # First, as django-axes asks: it refuses locked-out credentials before the others try.
     "axes.backends.AxesStandaloneBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "apps.accounts.backends.AccountBackend",  # allauth's, loading the user faster
     "apps.accounts.backends.PhoneNumberBackend",
     "apps.core.backends.CityAdministratorBackend",
 ]

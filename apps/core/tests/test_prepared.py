@@ -172,3 +172,56 @@ def test_other_databases_run_statements_together_one_by_one():
     sqlite = SimpleNamespace(vendor="sqlite")
     prepared.execute_together(cursor, sqlite, [("SELECT %s", [1]), ("SELECT %s * 2", [21])])
     assert sent == [("SELECT %s", [1]), ("SELECT %s * 2", [21])]
+
+
+# instance_by_key --------------------------------------------------------------------------
+
+
+def _user(**fields):
+    from apps.accounts.tests.factories import UserFactory
+
+    return UserFactory(**fields)
+
+
+def test_a_row_by_key_is_the_instance_the_orm_loads():
+    from apps.accounts.models import User
+
+    user = _user(last_login=None)
+    loaded = prepared.instance_by_key(User, user.pk)
+    expected = User.objects.get(pk=user.pk)
+    assert type(loaded) is User
+    assert loaded.pk == user.pk
+    assert not loaded._state.adding and loaded._state.db == "default"
+    for field in User._meta.concrete_fields:
+        assert getattr(loaded, field.attname) == getattr(expected, field.attname), field.name
+    # Converters applied: the encrypted ID number read in clear, as the ORM reads it.
+    assert loaded.id_number == user.id_number and len(loaded.id_number) == 18
+
+
+def test_a_row_by_key_takes_the_key_as_a_session_holds_it():
+    from apps.accounts.models import User
+
+    user = _user()
+    assert prepared.instance_by_key(User, str(user.pk)).pk == user.pk
+
+
+@pytest.mark.parametrize("key", ["not-a-number", "", None, 10**12])
+def test_no_row_for_a_missing_or_malformed_key(key):
+    from apps.accounts.models import User
+
+    _user()
+    assert prepared.instance_by_key(User, key) is None
+
+
+@pytest.mark.postgres
+def test_a_row_by_key_is_one_prepared_statement(on):
+    from apps.accounts.models import User
+
+    user = _user()
+    prepared.instance_by_key(User, user.pk)  # prepared now
+    with CaptureQueriesContext(connection) as sent:
+        loaded = prepared.instance_by_key(User, user.pk)
+    assert loaded.pk == user.pk
+    assert [q["sql"] for q in sent.captured_queries] == [
+        f"EXECUTE {prepared._name(prepared._key_lookup(User, connection)[0])}({user.pk})"
+    ]

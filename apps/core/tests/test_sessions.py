@@ -13,6 +13,7 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.core import prepared
 from apps.core.sessions import SessionStore, save_in_transaction, session_write
 
 # Real commits: what is known as written is known so only once the transaction commits.
@@ -217,3 +218,35 @@ def test_no_session_write_alongside_where_the_store_cannot(settings):
     request.session = _existing(visits=1, last=1)
     assert session_write(request, {"last": 1}) is None  # nothing to save
     assert session_write(request, {"last": 2}) is not None
+
+
+# Loading --------------------------------------------------------------------------------------
+
+
+def test_a_session_loads_in_one_statement_by_key_and_expiry():
+    store = _existing(visits=3, name="张三")
+    loaded = SessionStore(session_key=store.session_key)
+    with CaptureQueriesContext(connection) as sent:
+        assert dict(loaded.items()) == {"visits": 3, "name": "张三"}
+    [statement] = [q["sql"] for q in sent.captured_queries]
+    if prepared.enabled(connection):  # prepared when the first store loaded
+        assert statement.startswith("EXECUTE vp_statement_")
+    else:
+        assert re.search(r'WHERE "session_key" = .* AND "expire_date" > ', statement)
+    assert loaded.session_key == store.session_key
+
+
+def test_an_expired_session_loads_empty_and_forgets_its_key():
+    store = _existing(visits=4)
+    Session.objects.filter(session_key=store.session_key).update(
+        expire_date=timezone.now() - datetime.timedelta(seconds=1)
+    )
+    loaded = SessionStore(session_key=store.session_key)
+    assert loaded.get("visits") is None
+    assert loaded.session_key is None  # a new one is created when it is saved, as Django does
+
+
+def test_an_unknown_session_loads_empty_and_forgets_its_key():
+    loaded = SessionStore(session_key="x" * 32)
+    assert dict(loaded.items()) == {}
+    assert loaded.session_key is None
