@@ -293,3 +293,56 @@ def test_the_benchmark_serves_with_the_deployed_gunicorn_settings(monkeypatch, t
     assert command[command.index("--config") + 1] == bench.gunicorn_config()
     assert command[command.index("--workers") + 1] == "4"
     assert os.path.exists(bench.gunicorn_config())
+
+
+def _proc_stat(tmp_path, *ticks) -> str:
+    path = tmp_path / "stat"
+    path.write_text("cpu  " + " ".join(str(t) for t in ticks) + "\ncpu0 1 2 3\nintr 5\n")
+    return str(path)
+
+
+def test_the_machine_reading_splits_the_cores_time_into_busy_idle_and_steal(tmp_path):
+    hz = os.sysconf("SC_CLK_TCK")
+    # user nice system idle iowait irq softirq steal guest guest_nice
+    before = bench.machine_cpu(_proc_stat(tmp_path, 100, 0, 50, 1000, 10, 5, 5, 40, 7, 0))
+    assert before == pytest.approx({"busy": 160 / hz, "idle": 1010 / hz, "steal": 40 / hz})
+    later = _proc_stat(tmp_path, 200, 0, 80, 1030, 10, 5, 15, 100, 9, 0)
+    assert bench.machine_cpu_since(before, later) == pytest.approx(
+        {"busy": 140 / hz, "idle": 30 / hz, "steal": 60 / hz}
+    )
+    # An old kernel's shorter line has no steal to report: none counted.
+    assert bench.machine_cpu(_proc_stat(tmp_path, 1, 2, 3, 4))["steal"] == 0
+    assert bench.machine_cpu(str(tmp_path / "missing")) == {}
+    assert bench.machine_cpu(_proc_stat(tmp_path, "x", 1)) == {}
+
+
+def test_the_machine_line_gives_each_scenario_its_shares():
+    results = [
+        bench.Result("trivial view", 10, 0, 1.0, [], machine={"busy": 8, "idle": 1, "steal": 1}),
+        bench.Result("record submit", 10, 0, 1.0, [], machine={"busy": 6, "idle": 0, "steal": 4}),
+    ]
+    assert bench.machine_line(results) == (
+        "The machine's cores, busy / idle / taken by the host (steal): "
+        "trivial view 80% / 10% / 10%; record submit 60% / 0% / 40%."
+    )
+    assert bench.machine_line([bench.Result("trivial view", 10, 0, 1.0, [])]) == ""
+    combined = bench.Result.combined(results)
+    assert combined.machine == {"busy": 14, "idle": 1, "steal": 5}
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/stat"), reason="reads Linux's /proc")
+def test_a_metered_scenario_reads_the_machine_over_the_counted_seconds():
+    result = bench.run_scenario(
+        "sleep",
+        [object()],
+        lambda c: (time.sleep(0.01), (True, ""))[1],
+        seconds=0.5,
+        warmup=0.1,
+        meter=_Meter(),
+    )
+    cores = len(os.sched_getaffinity(0))
+    assert set(result.machine) == {"busy", "idle", "steal"}
+    # The cores' time over the counted half second, give or take a clock tick per core.
+    assert sum(result.machine.values()) == pytest.approx(
+        0.5 * os.cpu_count(), abs=0.1 * cores + 0.05
+    )

@@ -45,7 +45,9 @@ What it does:
 * also prints the CPU each scenario costs per request, by who spends it: gunicorn's workers,
   the database (when it runs on this machine), the Celery worker and these clients. They all
   share the machine's cores, so a page's share of the trivial view's throughput is about the
-  ratio of their totals, and the table shows where a page's extra cost lies (Linux only).
+  ratio of their totals, and the table shows where a page's extra cost lies (Linux only);
+  and how the machine's cores spent each scenario: busy, idle, or taken by the host it runs on
+  (a virtual machine's "steal"), which is what most often sets one run apart from another.
 
 Requests carry ``X-Forwarded-Proto: https`` (and a matching ``Origin`` for the POSTs), as a
 TLS-terminating proxy in front of gunicorn would send, so a production configuration
@@ -379,14 +381,18 @@ class Result:
     latencies: list[float]
     first_error: str = ""
     cpu: dict[str, float] = field(default_factory=dict)  # seconds per group (``CpuMeter``)
+    machine: dict[str, float] = field(default_factory=dict)  # seconds by state (``machine_cpu``)
 
     @classmethod
     def combined(cls, parts: list[Result]) -> Result:
         """One scenario's rounds as one result."""
         cpu: dict[str, float] = {}
+        machine: dict[str, float] = {}
         for part in parts:
             for group, seconds in part.cpu.items():
                 cpu[group] = cpu.get(group, 0.0) + seconds
+            for state, seconds in part.machine.items():
+                machine[state] = machine.get(state, 0.0) + seconds
         return cls(
             parts[0].name,
             sum(p.requests for p in parts),
@@ -395,6 +401,7 @@ class Result:
             list(itertools.chain.from_iterable(p.latencies for p in parts)),
             next((p.first_error for p in parts if p.first_error), ""),
             cpu,
+            machine,
         )
 
     def cpu_per_request(self) -> dict[str, float]:
@@ -455,16 +462,16 @@ def run_scenario(
     bounds["measure_from"] = now + warmup
     bounds["end"] = now + warmup + seconds
     start_barrier.wait()
-    cpu = {}
+    cpu, machine = {}, {}
     if meter is not None:
         time.sleep(max(0.0, bounds["measure_from"] - time.perf_counter()))
-        before = meter.read()
+        before, machine_before = meter.read(), machine_cpu()
         time.sleep(max(0.0, bounds["end"] - time.perf_counter()))
-        cpu = meter.spent_since(before)
+        cpu, machine = meter.spent_since(before), machine_cpu_since(machine_before)
     for thread in threads:
         thread.join()
     flat = list(itertools.chain.from_iterable(latencies))
-    return Result(name, len(flat), sum(errors), seconds, flat, first_error[0], cpu)
+    return Result(name, len(flat), sum(errors), seconds, flat, first_error[0], cpu, machine)
 
 
 # Where the CPU goes ------------------------------------------------------------------------------
@@ -479,6 +486,32 @@ def process_cpu(pid: int) -> tuple[int, float] | None:
         return None
     ticks = os.sysconf("SC_CLK_TCK")
     return int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks
+
+
+def machine_cpu(path: str = "/proc/stat") -> dict[str, float]:
+    """The seconds all the machine's cores have spent busy, idle (waiting for the disk
+    included) and taken by the host it runs on ("steal": time a virtual machine's core was
+    ready to run but the hypervisor ran something else), since it booted (Linux's
+    ``/proc/stat``); empty elsewhere."""
+    try:
+        with open(path) as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return {}
+    # user nice system idle iowait irq softirq steal [guest guest_nice: inside user already]
+    ticks += [0] * (8 - len(ticks))
+    per_second = os.sysconf("SC_CLK_TCK")
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks[:8]
+    return {
+        "busy": (user + nice + system + irq + softirq) / per_second,
+        "idle": (idle + iowait) / per_second,
+        "steal": steal / per_second,
+    }
+
+
+def machine_cpu_since(before: dict[str, float], path: str = "/proc/stat") -> dict[str, float]:
+    now = machine_cpu(path)
+    return {state: now[state] - before[state] for state in now if state in before}
 
 
 class CpuMeter:
@@ -559,6 +592,24 @@ def cpu_table(results: list[Result]) -> list[str]:
             + f"{total:>9.2f}{times}"
         )
     return lines
+
+
+def machine_line(results: list[Result]) -> str:
+    """How the machine's cores spent each scenario's time: busy, idle, or taken by the host
+    (steal). Runs on a shared virtual machine differ most by the last: the same code served
+    at a different speed because the host ran other machines on the same cores. Nothing when
+    nothing was measured (not Linux)."""
+    parts = []
+    for result in results:
+        total = sum(result.machine.values())
+        if total > 0:
+            busy, idle, steal = (
+                result.machine.get(k, 0.0) / total for k in ("busy", "idle", "steal")
+            )
+            parts.append(f"{result.name} {busy:.0%} / {idle:.0%} / {steal:.0%}")
+    if not parts:
+        return ""
+    return f"The machine's cores, busy / idle / taken by the host (steal): {'; '.join(parts)}."
 
 
 def latency_floor(results: list[Result], clients: int) -> str:
@@ -936,6 +987,8 @@ class Command(BaseCommand):
             if result.first_error:
                 lines.append(f"    first error: {result.first_error}")
         lines += cpu_table(results)
+        if machine := machine_line(results):
+            lines.append(machine)
         lines.append(latency_floor(results, options["clients"]))
         if checks:
             lines.append(checks)
