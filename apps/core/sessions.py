@@ -31,18 +31,25 @@ class SessionStore(db.SessionStore):
     #: (session key, serialized data) as written by ``write_in_transaction`` in this request.
     _written: tuple[str, bytes] | None = None
 
+    def _quoted_names(self) -> tuple[str, str, str, str]:
+        """The session table's name and its data, expiry and key columns, quoted."""
+        meta = self.model._meta
+        quote = connection.ops.quote_name
+        return (
+            quote(meta.db_table),
+            *(
+                quote(meta.get_field(name).column)
+                for name in ("session_data", "expire_date", "session_key")
+            ),
+        )
+
     def _get_session_from_db(self):
         """The session's row while it has not expired, or None (forgetting the key, as Django
         does). One statement written once and prepared per connection (``core.prepared``):
         it runs on every request, and the ORM spent longer building it than the database
         spent answering."""
-        meta = self.model._meta
-        quote = connection.ops.quote_name
-        data_column, expiry, key = (
-            quote(meta.get_field(name).column)
-            for name in ("session_data", "expire_date", "session_key")
-        )
-        sql = f"SELECT {data_column} FROM {quote(meta.db_table)} WHERE {key} = %s AND {expiry} > %s"
+        table, data_column, expiry, key = self._quoted_names()
+        sql = f"SELECT {data_column} FROM {table} WHERE {key} = %s AND {expiry} > %s"
         now = connection.ops.adapt_datetimefield_value(timezone.now())
         with connection.cursor() as cursor:
             prepared.execute(cursor, connection, sql, [self.session_key, now])
@@ -58,15 +65,8 @@ class SessionStore(db.SessionStore):
     def update_statement(self, data: dict) -> tuple[str, list]:
         """The ``UPDATE`` that writes ``data`` as this (existing) session's, renewing its
         expiry, and its values."""
-        meta = self.model._meta
-        quote = connection.ops.quote_name
-        data_column, expiry, key = (
-            quote(meta.get_field(name).column)
-            for name in ("session_data", "expire_date", "session_key")
-        )
-        sql = (
-            f"UPDATE {quote(meta.db_table)} SET {data_column} = %s, {expiry} = %s WHERE {key} = %s"
-        )
+        table, data_column, expiry, key = self._quoted_names()
+        sql = f"UPDATE {table} SET {data_column} = %s, {expiry} = %s WHERE {key} = %s"
         expires = connection.ops.adapt_datetimefield_value(self.get_expiry_date())
         return sql, [self.encode(data), expires, self.session_key]
 
