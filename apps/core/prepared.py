@@ -168,3 +168,12 @@ def instance_by_key(model, key, *, using: str = "default"):
             for function in functions:
                 row[index] = function(row[index], column, connection)
     return model.from_db(using, attnames, row)
+
+
+def key_only(model, key):
+    """An instance of ``model`` that knows only its primary key, as ``model(pk=key)`` is, but
+    made without working out every other field's default (a callable default, such as
+    today's date, asks for the current time zone each time): its other fields are deferred,
+    so one that is used after all is read from the database rather than taken for a default.
+    Not saved and not read: for a posted choice the service checks itself."""
+    return model.from_db(None, [model._meta.pk.attname], [key])

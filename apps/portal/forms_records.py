@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +22,7 @@ from apps.accounts.categories import active_category
 from apps.accounts.models import ServiceCategory, User
 from apps.care.models import CareRecipient, RecipientPairing
 from apps.core.forms import Form, IsoDateField, IsoTimeField, copy_field
+from apps.core.prepared import key_only
 from apps.teams.models import Team, TeamMembership, TeamMembershipStatus, TeamRole
 from apps.teams.selectors import member_teams
 
@@ -123,6 +125,23 @@ def _time_input():
     return forms.TimeInput({"type": "time"}, format="%H:%M")
 
 
+# Help texts with the configured limits in them, worked out when the page shows them: a form
+# that is only posted and checked never needs them.
+
+
+def _late_reason_help() -> str:
+    return _("Needed only when the service ended more than %(days)d working days ago.") % {
+        "days": settings.RECORDING_DEADLINE_WORKING_DAYS
+    }
+
+
+def _photos_help() -> str:
+    return _("Optional; up to %(count)d photos of %(mb)d MB each.") % {
+        "count": settings.EVIDENCE_MAX_PHOTOS,
+        "mb": settings.EVIDENCE_MAX_UPLOAD_MB,
+    }
+
+
 class RecordTimesForm(Form):
     """What every way of logging service shares: what, when, how long, where."""
 
@@ -163,13 +182,8 @@ class RecordTimesForm(Form):
         required=False,
         max_length=1000,
         widget=forms.Textarea({"rows": 2}),
+        help_text=lazy(_late_reason_help, str)(),
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["late_reason"].help_text = _(
-            "Needed only when the service ended more than %(days)d working days ago."
-        ) % {"days": settings.RECORDING_DEADLINE_WORKING_DAYS}
 
     def clean(self):
         data = super().clean()
@@ -222,7 +236,7 @@ class PostedTeamField(DeferredModelChoiceField):
                 code="invalid_choice",
                 params={"value": value},
             )
-        return Team(pk=pk)
+        return key_only(Team, pk)
 
 
 class RecordForm(RecordTimesForm):
@@ -234,7 +248,7 @@ class RecordForm(RecordTimesForm):
         required=False,
         help_text=gettext_lazy("Only if the service was for the household you are paired with."),
     )
-    photos = MultipleImageField(label=gettext_lazy("Photos"))
+    photos = MultipleImageField(label=gettext_lazy("Photos"), help_text=lazy(_photos_help, str)())
 
     field_order = [
         "activity_name",
@@ -259,9 +273,6 @@ class RecordForm(RecordTimesForm):
         if record is not None:
             # A record stays with the team it was logged for.
             del self.fields["team"]
-        self.fields["photos"].help_text = _(
-            "Optional; up to %(count)d photos of %(mb)d MB each."
-        ) % {"count": settings.EVIDENCE_MAX_PHOTOS, "mb": settings.EVIDENCE_MAX_UPLOAD_MB}
         self.fields["care_recipient"].queryset_factory = lambda: CareRecipient.objects.filter(
             pk__in=RecipientPairing.objects.active().filter(volunteer=user).values("recipient")
         )

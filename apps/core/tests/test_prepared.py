@@ -225,3 +225,17 @@ def test_a_row_by_key_is_one_prepared_statement(on):
     assert [q["sql"] for q in sent.captured_queries] == [
         f"EXECUTE {prepared._name(prepared._key_lookup(User, connection)[0])}({user.pk})"
     ]
+
+
+def test_an_instance_by_key_alone_reads_nothing_until_a_field_is_used(world):
+    from apps.teams.models import Team
+
+    team = world.team
+    with CaptureQueriesContext(connection) as sent:
+        bare = prepared.key_only(Team, team.pk)
+    assert type(bare) is Team and bare.pk == team.pk and not sent.captured_queries
+    # No default stands in for a stored value: a field used is read from the row.
+    assert bare.get_deferred_fields() >= {"name", "founded_on", "organization_id"}
+    with CaptureQueriesContext(connection) as sent:
+        assert bare.name == team.name
+    assert len(sent.captured_queries) == 1
