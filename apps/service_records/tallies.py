@@ -16,7 +16,8 @@ records aggregates them and upserts a few thousand tally rows); SQLite once per 
 it, which drops the table's triggers and is refused while a trigger elsewhere names it, so there
 they are set aside while migrations run and put back after them, with a recount
 (``drop_before_migrate``, ``reinstall_after_migrate``). A change to the SQL below reaches
-PostgreSQL through a new migration that calls ``install_record_tally_triggers(replace=True)``.
+PostgreSQL through a new migration that calls ``install_record_tally_triggers(replace=True)``
+(0011 did so for the check that returns at once when no approved record is among the rows).
 
 ``record_tally_recount`` rebuilds a year from the records and evaluations, and
 ``record_tally_differences`` lists what does not match them.
@@ -63,6 +64,11 @@ DECLARE
     emptied_years integer[];
     emptied_teams bigint[];
 BEGIN
+    -- Most writes change no approved record (a submit, an edit while waiting for review):
+    -- then there is nothing to count, and nothing to aggregate or upsert.
+    IF NOT EXISTS ({changes}) THEN
+        RETURN NULL;
+    END IF;
     WITH delta AS (
         SELECT volunteer_id, year, team_key, SUM(minutes) AS minutes, SUM(n) AS n,
             SUM(on_time) AS on_time, SUM(ratings) AS ratings, SUM(stars) AS stars

@@ -19,7 +19,7 @@ from apps.service_records.models import (
     RecordTally,
     ServiceRecord,
 )
-from apps.service_records.tests.helpers import at, category, make_record
+from apps.service_records.tests.helpers import at, category, make_record, unsaved_record
 
 pytestmark = pytest.mark.django_db
 
@@ -212,6 +212,32 @@ def test_the_triggers_are_installed_and_put_back_after_migrations(world):
     assert_in_step()
     # Nothing missing: nothing made, nothing recounted.
     assert tallies.install_record_tally_triggers() == []
+
+
+@pytest.mark.postgres
+def test_the_database_runs_the_functions_written_here(world):
+    """A change to a function reaches databases made before it through a migration (0011: the
+    tally functions return at once when no approved record is among the rows)."""
+    with connection.cursor() as cursor:
+        for _name, _table, _event, _transition, function, body in tallies._PG_TRIGGERS:
+            cursor.execute("SELECT prosrc FROM pg_proc WHERE proname = %s", [function])
+            (source,) = cursor.fetchone()
+            assert source.strip() and source.strip() in body
+    assert "IF NOT EXISTS" in tallies._PG_TRIGGERS[0][-1]
+
+
+def test_writes_of_records_waiting_for_review_leave_the_tallies_alone(world):
+    before = kept()
+    volunteer = world.cast.volunteer
+    ServiceRecord.objects.bulk_create(
+        [
+            unsaved_record(volunteer, status=RecordStatus.SUBMITTED, start=at("2026-11-12", hour))
+            for hour in (8, 10, 12)
+        ]
+    )
+    ServiceRecord.objects.filter(volunteer=volunteer).update(content="改过的内容")
+    assert kept() == before
+    assert_in_step()
 
 
 @pytest.mark.django_db(transaction=True)
