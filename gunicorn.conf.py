@@ -28,3 +28,13 @@ def web_workers() -> int:
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = web_workers()
+
+
+def post_worker_init(worker):
+    """Once a worker has loaded the application, set what it holds aside from the garbage
+    collector (``gc.freeze``): the modules, settings and URL patterns live as long as the
+    worker, and a full collection would otherwise walk them all again, time after time, for
+    the few objects a request leaves behind."""
+    import gc
+
+    gc.freeze()

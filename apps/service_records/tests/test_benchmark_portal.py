@@ -346,3 +346,16 @@ def test_a_metered_scenario_reads_the_machine_over_the_counted_seconds():
     assert sum(result.machine.values()) == pytest.approx(
         0.5 * os.cpu_count(), abs=0.1 * cores + 0.05
     )
+
+
+def test_a_gunicorn_worker_sets_what_it_loaded_aside_from_the_garbage_collector():
+    import gc
+    import runpy
+
+    hooks = runpy.run_path(bench.gunicorn_config())
+    gc.unfreeze()
+    try:
+        hooks["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
