@@ -52,6 +52,8 @@ QUEUE_SIZE = 100
 SESSION_KEY = "records_last_used"
 REMEMBERED = ("team", "category", "place", "responsible_person")
 EDITABLE_STATUSES = (RecordStatus.SUBMITTED, RecordStatus.REJECTED)
+#: The query parameter with which a new record's page says it was just recorded.
+JUST_RECORDED = "recorded"
 
 
 def _int(value):
@@ -238,7 +240,8 @@ def record_new(request):
         request.POST if request.method == "POST" else None,
         request.FILES if request.method == "POST" else None,
         user=request.user,
-        initial=_initial_from_session(request),
+        # A posted form shows what was posted: what the session remembers is for a new one.
+        initial=_initial_from_session(request) if request.method == "GET" else None,
     )
     if request.method == "GET" and "team" not in form.initial:
         teams = list(form.fields["team"].queryset[:2])
@@ -264,14 +267,23 @@ def record_new(request):
             _remember(request, form.cleaned_data)
 
     if request.method == "POST" and apply_service(form, submit):
-        record = created[0]
-        messages.success(
-            request,
-            _("Recorded: %(name)s, %(hours)s hours. It now waits for review.")
-            % {"name": record.activity_name, "hours": record.hours},
-        )
-        return redirect("portal:record-detail", pk=record.pk)
+        # The record's page says it was just recorded (``?recorded=1``), rather than a
+        # one-time message signed into a cookie here and read back and cleared there.
+        detail = reverse("portal:record-detail", args=[created[0].pk])
+        return redirect(f"{detail}?{JUST_RECORDED}=1")
     return render(request, "portal/records/form.html", _form_context(form, record=None))
+
+
+def _recorded_notice(request, record: ServiceRecord, *, is_owner: bool) -> str:
+    """What the volunteer's record page says right after they logged it (``record_new``)."""
+    if not is_owner or request.GET.get(JUST_RECORDED) != "1":
+        return ""
+    if record.status != RecordStatus.SUBMITTED:
+        return ""  # reviewed since: the page says how
+    return _("Recorded: %(name)s, %(hours)s hours. It now waits for review.") % {
+        "name": record.activity_name,
+        "hours": record.hours,
+    }
 
 
 @require_GET
@@ -300,6 +312,7 @@ def record_detail(request, pk):
         "portal/records/detail.html",
         {
             "record": record,
+            "recorded_notice": _recorded_notice(request, record, is_owner=is_owner),
             "is_owner": is_owner,
             "is_reviewer": is_reviewer,
             "can_edit": is_owner and record.status in EDITABLE_STATUSES,

@@ -64,7 +64,9 @@ def test_a_submit_reads_no_category_and_checks_the_team_where_it_locks_the_volun
         assert lock.startswith('SELECT 1 FROM "accounts_user"')
         assert lock.endswith("FOR NO KEY UPDATE")
         assert '"teams_team"' in read and '"service_records_servicerecord"' in read
-    record = ServiceRecord.objects.get(pk=int(second["Location"].rstrip("/").split("/")[-1]))
+    record = ServiceRecord.objects.get(
+        pk=int(second["Location"].partition("?")[0].rstrip("/").split("/")[-1])
+    )
     assert record.category == w.category
     assert record.team == w.team and record.organization == w.team.organization
 

@@ -117,7 +117,9 @@ class TestLogService:
             form_data(w, duration_hours="1.5", photos=[png("a.png")]),
         )
         record = ServiceRecord.objects.get(activity_name="清理楼道杂物")
-        assert response["Location"] == reverse("portal:record-detail", args=[record.pk])
+        detail = reverse("portal:record-detail", args=[record.pk])
+        assert response["Location"] == f"{detail}?recorded=1"
+        assert "messages" not in response.cookies  # the record's page says it instead
         assert record.duration_minutes == 90  # travel excluded: less than the 2 hours
         assert record.team == w.team and record.organization == w.tree.branch
         assert record.responsible_person == "李明"  # the team's leader
@@ -328,6 +330,23 @@ class TestMyRecords:
             in page
         )
         assert "data-flags" not in page
+
+    def test_the_record_page_says_a_new_record_was_just_recorded_to_its_volunteer_alone(
+        self, client_as, w
+    ):
+        notice = zh("Recorded: %(name)s, %(hours)s hours. It now waits for review.") % {
+            "name": w.submitted.activity_name,
+            "hours": w.submitted.hours,
+        }
+        just = reverse("portal:record-detail", args=[w.submitted.pk]) + "?recorded=1"
+        page = text(client_as(w.cast.volunteer).get(just))
+        assert "data-recorded" in page and html.escape(notice) in page
+        plain = reverse("portal:record-detail", args=[w.submitted.pk])
+        assert "data-recorded" not in text(client_as(w.cast.volunteer).get(plain))
+        # Not to the reviewer who opens the same address, and not once it has been reviewed.
+        assert "data-recorded" not in text(client_as(w.cast.team_leader).get(just))
+        ServiceRecord.objects.filter(pk=w.submitted.pk).update(status=RecordStatus.APPROVED)
+        assert "data-recorded" not in text(client_as(w.cast.volunteer).get(just))
 
     def test_a_reviewer_sees_the_flags_with_their_reasons(self, client_as, w):
         ServiceRecord.objects.filter(pk=w.submitted.pk).update(flags=[FLAG])

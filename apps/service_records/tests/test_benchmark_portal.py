@@ -110,6 +110,7 @@ def test_the_rounds_of_a_scenario_add_up():
     [
         (302, "/records/5/", True),
         (302, "https://127.0.0.1:8000/records/1234/", True),
+        (302, "/records/5/?recorded=1", True),
         (302, "/accounts/login/?next=/records/new/", False),  # signed out: no record made
         (302, "/records/new/", False),
         (302, "/records/0/", False),
