@@ -13,6 +13,9 @@ widget attributes, error messages and validators), by copying the attributes dir
 field or widget class that copies itself in any other way (its own ``__deepcopy__``,
 ``__copy__``, ``__reduce__``, state methods or slots) is copied by ``copy.deepcopy`` as before;
 ``copy_field`` is for such a class's own ``__deepcopy__`` to start from.
+
+``Form`` also checks a posted value without first making the field's bound field (see
+``Form._clean_fields``), which a form only needs when it is shown.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import functools
 import re
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.forms import DeclarativeFieldsMetaclass
 from django.forms.widgets import ChoiceWidget
 
@@ -118,7 +122,34 @@ class FieldsCopiedCheaply(DeclarativeFieldsMetaclass):
 
 
 class Form(forms.Form, metaclass=FieldsCopiedCheaply):
-    """``django.forms.Form``, its fields copied for each form without the generic copy."""
+    """``django.forms.Form``, its fields copied for each form without the generic copy, and
+    checked without a bound field for each (``_clean_fields``)."""
+
+    def _clean_fields(self):
+        """``BaseForm._clean_fields``, reading a field's posted value directly when it cleans
+        as ``forms.Field`` does (the posted value, not disabled) rather than through a bound
+        field made for it: a posted form that is valid is never shown, and making the bound
+        fields cost about a quarter of checking the record form's thirteen. A field that
+        cleans in its own way (a file field, say) or is disabled gets its bound field as
+        before, and a form that is shown makes them all when it is rendered."""
+        for name, field in self.fields.items():
+            try:
+                if field.disabled or not _cleans_posted_value(type(field)):
+                    value = field._clean_bound_field(self[name])
+                else:
+                    posted = self._widget_data_value(field.widget, self.add_prefix(name))
+                    value = field.clean(posted)
+                self.cleaned_data[name] = value
+                if hasattr(self, f"clean_{name}"):
+                    self.cleaned_data[name] = getattr(self, f"clean_{name}")()
+            except ValidationError as error:
+                self.add_error(name, error)
+
+
+@functools.cache
+def _cleans_posted_value(cls) -> bool:
+    """Whether the field class cleans its bound field's data alone (``Field``'s own way)."""
+    return cls._clean_bound_field is forms.Field._clean_bound_field
 
 
 # Dates and times as the browser's inputs send them ----------------------------------------------

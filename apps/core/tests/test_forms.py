@@ -220,3 +220,71 @@ def test_a_bad_date_or_time_gets_djangos_own_message(iso, django, value):
             django.clean(value)
     assert ours.value.messages == theirs.value.messages
     assert ours.value.messages[0] in {"输入一个有效的日期。", "输入一个有效的时间。"}
+
+
+def _checking_forms():
+    """The same fields, hooks and errors on Django's form and on ``Form``."""
+
+    def clean_name(self):
+        name = self.cleaned_data["name"]
+        if name == "坏":
+            raise ValidationError("不可以", code="bad")
+        return name.upper()
+
+    fields = {
+        "name": lambda: forms.CharField(max_length=5),
+        "day": lambda: forms.DateField(),
+        "size": lambda: forms.ChoiceField(choices=[("s", "S"), ("l", "L")]),
+        "fixed": lambda: forms.CharField(disabled=True, required=False),
+        "upload": lambda: forms.FileField(required=False),
+        "tags": lambda: forms.MultipleChoiceField(choices=[("a", "A"), ("b", "B")], required=False),
+        "when": lambda: forms.SplitDateTimeField(required=False),
+    }
+    made = []
+    for base in (forms.Form, Form):
+        attrs = {name: make() for name, make in fields.items()}
+        attrs["clean_name"] = clean_name
+        made.append(type("Checked", (base,), attrs))
+    return made
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"name": "li", "day": "2026-11-30", "size": "l", "fixed": "posted", "tags": ["a", "b"]},
+        {"name": "坏", "day": "bad", "size": "q", "when_0": "2026-11-30", "when_1": "25:00"},
+        {"name": "toolong", "tags": ["z"]},
+        {},
+    ],
+)
+@pytest.mark.parametrize("prefix", [None, "p"])
+def test_a_form_checks_its_fields_as_djangos_own_does(data, prefix):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.http import QueryDict
+    from django.utils.datastructures import MultiValueDict
+
+    plain_class, cheap_class = _checking_forms()
+    posted = QueryDict(mutable=True)
+    for key, value in data.items():
+        name = f"{prefix}-{key}" if prefix else key
+        posted.setlist(name, value if isinstance(value, list) else [value])
+    upload = f"{prefix}-upload" if prefix else "upload"
+    files = MultiValueDict({upload: [SimpleUploadedFile("a.txt", b"x")]})
+    initial = {"fixed": "kept", "name": "old"}
+    plain = plain_class(posted, files, prefix=prefix, initial=initial)
+    cheap = cheap_class(posted, files, prefix=prefix, initial=initial)
+    assert cheap.is_valid() == plain.is_valid()
+    assert cheap.errors == plain.errors
+    assert {k: v for k, v in cheap.cleaned_data.items() if k != "upload"} == {
+        k: v for k, v in plain.cleaned_data.items() if k != "upload"
+    }
+    assert cheap.cleaned_data["fixed"] == "kept"  # disabled: the initial value, not what came
+    assert cheap.cleaned_data.get("upload").name == plain.cleaned_data.get("upload").name
+    assert str(cheap) == str(plain)  # shown afterwards, with the bound fields made then
+
+
+def test_a_valid_form_makes_bound_fields_only_for_fields_that_clean_their_own_way():
+    _plain_class, cheap_class = _checking_forms()
+    form = cheap_class({"name": "li", "day": "2026-11-30", "size": "s"}, {})
+    assert form.is_valid(), form.errors
+    assert set(form._bound_fields_cache) == {"fixed", "upload"}  # disabled; a file field
