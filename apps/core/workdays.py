@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime
-from collections.abc import Iterable
+import functools
 
 from django.conf import settings
 from django.utils import timezone
@@ -109,26 +109,31 @@ def recording_deadline(service_day: datetime.date) -> datetime.date:
     return add_working_days(service_day, settings.RECORDING_DEADLINE_WORKING_DAYS)
 
 
-def _parse_periods(periods: Iterable[str]) -> list[tuple[datetime.time, datetime.time]]:
+@functools.lru_cache(maxsize=8)
+def _parse_periods(periods: tuple[str, ...]) -> tuple[tuple[datetime.time, datetime.time], ...]:
+    """``WORKING_HOURS`` ("HH:MM-HH:MM" each) read once for each value the setting takes."""
     parsed = []
     for period in periods:
         start, end = period.split("-")
         parsed.append((datetime.time.fromisoformat(start), datetime.time.fromisoformat(end)))
-    return parsed
+    return tuple(parsed)
 
 
 def overlaps_working_hours(started_at: datetime.datetime, ended_at: datetime.datetime) -> bool:
     """Whether any part of the span falls inside working hours on a working day."""
-    start = timezone.localtime(started_at)
-    end = timezone.localtime(ended_at)
-    periods = _parse_periods(settings.WORKING_HOURS)
+    zone = timezone.get_current_timezone()  # once: each lookup of it costs a context read
+    start = timezone.localtime(started_at, zone)
+    end = timezone.localtime(ended_at, zone)
+    periods = _parse_periods(tuple(settings.WORKING_HOURS))
     exceptions = _calendar().exceptions
     day = start.date()
     while day <= end.date():
         if _is_working(day, exceptions):
             for period_start, period_end in periods:
-                window_start = timezone.make_aware(datetime.datetime.combine(day, period_start))
-                window_end = timezone.make_aware(datetime.datetime.combine(day, period_end))
+                window_start = timezone.make_aware(
+                    datetime.datetime.combine(day, period_start), zone
+                )
+                window_end = timezone.make_aware(datetime.datetime.combine(day, period_end), zone)
                 if start < window_end and end > window_start:
                     return True
         day += datetime.timedelta(days=1)

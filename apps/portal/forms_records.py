@@ -189,8 +189,9 @@ class RecordTimesForm(Form):
         data = super().clean()
         day, start, end = (data.get(k) for k in ("service_date", "start_time", "end_time"))
         if day and start and end:
-            data["started_at"] = timezone.make_aware(datetime.datetime.combine(day, start))
-            data["ended_at"] = timezone.make_aware(datetime.datetime.combine(day, end))
+            zone = timezone.get_current_timezone()
+            data["started_at"] = timezone.make_aware(datetime.datetime.combine(day, start), zone)
+            data["ended_at"] = timezone.make_aware(datetime.datetime.combine(day, end), zone)
         hours = data.get("duration_hours")
         data["duration_minutes"] = (
             int((hours * 60).to_integral_value()) if isinstance(hours, Decimal) else None

@@ -201,7 +201,8 @@ def check_record(
         raise ValidationError(errors)
 
     limit_minutes = settings.SERVICE_RECORD_MAX_HOURS_PER_DAY * 60
-    service_day = timezone.localtime(started_at).date()
+    zone = timezone.get_current_timezone()
+    service_day = timezone.localtime(started_at, zone).date()
     # One read answers both rules: the day's minutes and whether anything overlaps; the
     # overlapping record itself is read only to name it in the refusal.
     found = (read or day_and_overlaps)(
@@ -257,8 +258,8 @@ def check_record(
                 },
             )
 
-    end_day = timezone.localtime(ended_at).date()
-    days_since = working_days_after(end_day, timezone.localtime(recorded_at).date())
+    end_day = timezone.localtime(ended_at, zone).date()
+    days_since = working_days_after(end_day, timezone.localtime(recorded_at, zone).date())
     limit_days = settings.RECORDING_DEADLINE_WORKING_DAYS
     is_late = days_since > limit_days
     if is_late and not (late_reason or "").strip():
