@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core import prepared
 from apps.core.inserts import insert_audited
@@ -130,16 +131,17 @@ def require_editable(record: ServiceRecord) -> None:
         )
 
 
+#: What a record must say, and the message when it does not (translated only then).
+_REQUIRED_TEXT = (
+    ("activity_name", gettext_lazy("Give the activity's name.")),
+    ("content", gettext_lazy("Say what was done.")),
+    ("place", gettext_lazy("Give the place.")),
+    ("responsible_person", gettext_lazy("Name the person responsible.")),
+)
+
+
 def _required_text(fields: dict) -> dict:
-    missing = {}
-    for field, message in (
-        ("activity_name", _("Give the activity's name.")),
-        ("content", _("Say what was done.")),
-        ("place", _("Give the place.")),
-        ("responsible_person", _("Name the person responsible.")),
-    ):
-        if not fields.get(field):
-            missing[field] = [message]
+    missing = {field: [str(message)] for field, message in _REQUIRED_TEXT if not fields.get(field)}
     if fields.get("category") is None:
         missing["category"] = [_("Choose a service category.")]
     return missing
